@@ -1,0 +1,66 @@
+"""The ``cosim`` command line: ``cosim simulate | prune | sweep | pareto | plot | presets``.
+
+Subcommands live one per module (cosim/cli/<name>_cmd.py) and load lazily, so ``cosim --help`` stays
+fast. Every user error (CosimError) prints one line ``error: ...`` on stderr and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from cosim.errors import CosimError
+
+# command name → module defining a click command named ``command``
+SUBCOMMANDS = {
+    "simulate": "cosim.cli.simulate_cmd",
+    "presets": "cosim.cli.presets_cmd",
+    "prune": "cosim.cli.prune_cmd",
+    "sweep": "cosim.cli.sweep_cmd",
+    "pareto": "cosim.cli.pareto_cmd",
+    "plot": "cosim.cli.plot_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return [n for n, m in SUBCOMMANDS.items() if importlib.util.find_spec(m) is not None]
+
+    def get_command(self, ctx, name):
+        mod = SUBCOMMANDS.get(name)
+        if mod is None or importlib.util.find_spec(mod) is None:
+            return None
+        return importlib.import_module(mod).command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cosim")
+def cli():
+    """cosim: simulate pruned neural networks on candidate accelerators, sweep design spaces,
+    co-search pruning with hardware, and plot energy–latency Pareto fronts."""
+
+
+def main(argv=None) -> int:
+    try:
+        cli.main(args=argv, prog_name="cosim", standalone_mode=False)
+    except CosimError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if e.exit_code in (1, 2) else e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    return 0
+
+
+if __name__ == "__main__":
+    main()

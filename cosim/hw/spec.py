@@ -1,0 +1,178 @@
+"""Accelerator specs shared by every datapath, and the systolic-array spec.
+
+Specs are frozen dataclasses that check themselves when built (field ranges and cross-field rules), so
+a spec that exists is a spec the models can run. YAML files map one to one onto these fields
+(``cosim.hw.loader``); each datapath kind registers its own spec class there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cosim.errors import require
+
+DATAFLOWS = ("os", "ws", "is")
+DRAM_TECHNOLOGIES = ("lpddr4", "hbm2", "hbm3", "ddr3", "ddr4", "gddr5", "gddr6")
+
+
+@dataclass(frozen=True)
+class SramSpec:
+    """One on-chip SRAM buffer. ``size_kib`` is the whole buffer (both halves when double-buffered)."""
+
+    size_kib: float
+    word_bytes: int = 1
+    banks: int = 1
+    ports: int = 2  # read/write ports per bank (SCALE-Sim's *SRAMBankPort)
+    bank_width_bytes: int = 0  # bytes one bank delivers per port per cycle; 0 = unlimited (ideal SRAM)
+
+    def __post_init__(self) -> None:
+        require(self.size_kib > 0, f"size_kib must be > 0, got {self.size_kib}")
+        require(self.word_bytes >= 1, f"word_bytes must be >= 1, got {self.word_bytes}")
+        require(self.banks >= 1, f"banks must be >= 1, got {self.banks}")
+        require(self.ports >= 1, f"ports must be >= 1, got {self.ports}")
+        require(self.bank_width_bytes >= 0, f"bank_width_bytes must be >= 0, got {self.bank_width_bytes}")
+
+    @property
+    def size_bytes(self) -> int:
+        return int(round(self.size_kib * 1024))
+
+    @property
+    def size_words(self) -> int:
+        return self.size_bytes // self.word_bytes
+
+    @property
+    def peak_bytes_per_cycle(self) -> float:
+        """Bytes per cycle the banks can deliver; inf for an ideal (unlimited) SRAM."""
+        if self.bank_width_bytes == 0:
+            return float("inf")
+        return float(self.banks * self.ports * self.bank_width_bytes)
+
+
+@dataclass(frozen=True)
+class SramHierarchy:
+    """The three operand buffers of a SCALE-Sim-style accelerator."""
+
+    ifmap: SramSpec
+    filter: SramSpec
+    ofmap: SramSpec
+    # Double buffering: half of each buffer is filled from DRAM while the other half feeds the array.
+    double_buffered: bool = True
+
+    def buffers(self) -> dict[str, SramSpec]:
+        return {"ifmap": self.ifmap, "filter": self.filter, "ofmap": self.ofmap}
+
+
+@dataclass(frozen=True)
+class DramSpec:
+    technology: str = "lpddr4"
+    bandwidth_gb_per_s: float = 10.0  # 1 GB = 1e9 bytes
+    # Energy per bit moved; default table in cosim/hw/data/energy_45nm.yaml (Accelergy DRAM figures).
+    energy_pj_per_bit: float = 0.0  # 0 = take the technology's default from the energy table
+
+    def __post_init__(self) -> None:
+        require(self.technology in DRAM_TECHNOLOGIES,
+                f"dram.technology '{self.technology}' is unknown; use one of {', '.join(DRAM_TECHNOLOGIES)}")
+        require(self.bandwidth_gb_per_s > 0, f"dram.bandwidth_gb_per_s must be > 0, got {self.bandwidth_gb_per_s}")
+        require(self.energy_pj_per_bit >= 0, f"dram.energy_pj_per_bit must be >= 0, got {self.energy_pj_per_bit}")
+
+
+@dataclass(frozen=True)
+class EnergySpec:
+    """Which energy table to use and how to scale it; see cosim/hw/energy_tables.py."""
+
+    table: str = "horowitz45"  # name of a table in cosim/hw/data/
+    technology_nm: float = 45.0  # target node; per-action energies are scaled from the table's node
+    leakage_mw: float = 0.0  # static power of the whole accelerator, charged for the run's latency
+    overrides_pj: dict[str, float] = field(default_factory=dict)  # action name → pJ, wins over the table
+
+    def __post_init__(self) -> None:
+        require(3 <= self.technology_nm <= 180, f"energy.technology_nm must be in 3..180 nm, got {self.technology_nm}")
+        require(self.leakage_mw >= 0, f"energy.leakage_mw must be >= 0, got {self.leakage_mw}")
+        for k, v in self.overrides_pj.items():
+            require(v >= 0, f"energy.overrides_pj.{k} must be >= 0, got {v}")
+
+
+@dataclass(frozen=True)
+class PEArraySpec:
+    rows: int
+    cols: int
+    dataflow: Literal["os", "ws", "is"] = "ws"
+    mac_bits: int = 8  # operand precision of one MAC
+    register_bytes_per_pe: int = 4  # operand/accumulator registers local to each PE
+
+    def __post_init__(self) -> None:
+        require(self.rows >= 1, f"pe_array.rows must be >= 1, got {self.rows}")
+        require(self.cols >= 1, f"pe_array.cols must be >= 1, got {self.cols}")
+        require(self.dataflow in DATAFLOWS, f"pe_array.dataflow '{self.dataflow}' is unknown; use os, ws or is")
+        require(self.mac_bits in (1, 2, 4, 8, 16, 32), f"pe_array.mac_bits must be 1, 2, 4, 8, 16 or 32, got {self.mac_bits}")
+        require(self.register_bytes_per_pe >= 0, "pe_array.register_bytes_per_pe must be >= 0")
+
+
+@dataclass(frozen=True)
+class SparseFeatures:
+    """What the datapath does with zeros. Each feature says what it saves (DESIGN.md):
+    gating saves energy only; skipping saves cycles and energy; compression saves storage and
+    bandwidth but costs metadata."""
+
+    zero_gating: bool = False
+    skipping: Literal["none", "nm", "unstructured"] = "none"
+    nm_patterns: tuple[str, ...] = ()  # e.g. ("2:4", "1:4") for structured skipping
+    compressed_format: Literal["none", "bitmap", "csr", "rle", "nm"] = "none"
+
+    def __post_init__(self) -> None:
+        require(self.skipping in ("none", "nm", "unstructured"),
+                f"sparsity.skipping '{self.skipping}' is unknown; use none, nm or unstructured")
+        require(self.compressed_format in ("none", "bitmap", "csr", "rle", "nm"),
+                f"sparsity.compressed_format '{self.compressed_format}' is unknown; use none, bitmap, csr, rle or nm")
+        for p in self.nm_patterns:
+            parts = p.split(":")
+            ok = len(parts) == 2 and all(s.isdigit() for s in parts) and 1 <= int(parts[0]) <= int(parts[1])
+            require(ok, f"sparsity.nm_patterns entry '{p}' is not N:M with 1 <= N <= M (e.g. '2:4')")
+        require(self.skipping != "nm" or self.nm_patterns,
+                "sparsity.skipping is 'nm' but sparsity.nm_patterns is empty; list the supported patterns, e.g. ['2:4']")
+
+
+@dataclass(frozen=True)
+class SystolicSpec:
+    """A SCALE-Sim-style systolic array: PE grid, three SRAM buffers, DRAM.
+
+    ``timing``: ``physical`` uses cosim's own fold latency (see cosim/datapaths/systolic.py);
+    ``scalesim`` reproduces SCALE-Sim 3.0.0's cycle counts exactly.
+    """
+
+    name: str
+    pe_array: PEArraySpec
+    sram: SramHierarchy
+    dram: DramSpec = field(default_factory=DramSpec)
+    clock_mhz: float = 1000.0
+    energy: EnergySpec = field(default_factory=EnergySpec)
+    timing: Literal["physical", "scalesim"] = "physical"
+    sparsity: SparseFeatures = field(default_factory=SparseFeatures)
+    kind: Literal["systolic"] = "systolic"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        require(0 < self.clock_mhz <= 10000, f"clock_mhz must be in (0, 10000], got {self.clock_mhz}")
+        require(self.timing in ("physical", "scalesim"), f"timing '{self.timing}' is unknown; use physical or scalesim")
+        # A buffer must hold at least one operand row/column for the array, or nothing can stream.
+        pe = self.pe_array
+        half = 2 if self.sram.double_buffered else 1
+        for bname, need_words in (("ifmap", pe.rows), ("filter", pe.cols), ("ofmap", pe.cols)):
+            buf = self.sram.buffers()[bname]
+            have = buf.size_words // half
+            require(have >= need_words,
+                    f"sram.{bname}.size_kib holds {have} words per buffer half, fewer than one "
+                    f"{need_words}-word tile edge of the {pe.rows}x{pe.cols} array; enlarge it")
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        return self.pe_array.rows * self.pe_array.cols
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        return self.dram.bandwidth_gb_per_s * 1e9 / (self.clock_mhz * 1e6)
+
+    @property
+    def cycle_s(self) -> float:
+        return 1.0 / (self.clock_mhz * 1e6)

@@ -1,0 +1,184 @@
+"""Per-layer and per-network results, and their JSON / CSV / text forms.
+
+Every column carries its unit in its name (``*_cycles``, ``*_bytes``, ``energy_pj``, ``latency_s``).
+Reports record the cosim version, the accelerator spec and the workload, so a number can be traced
+back to its inputs. Files are written atomically (temporary file, then rename): an error never leaves
+a half-written report behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from cosim.errors import CosimError
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    name: str
+    op: str
+    groups: int
+    M: int
+    N: int
+    K: int
+    macs: int
+    effectual_macs: int
+    skipped_macs: int
+    gated_macs: int
+    vector_ops: int
+    compute_cycles: int
+    stall_cycles: int
+    total_cycles: int
+    latency_s: float
+    utilization: float
+    mapping_efficiency: float
+    sram_read_bytes: int
+    sram_write_bytes: int
+    dram_read_bytes: int
+    dram_write_bytes: int
+    metadata_bytes: int
+    energy_pj: Mapping[str, float]  # by component: mac, register, sram_<buffer>, dram, vector, leakage
+    sparsity_source: str
+    sram_read_bytes_by_buffer: Mapping[str, int] = field(default_factory=dict)
+    sram_write_bytes_by_buffer: Mapping[str, int] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def energy_pj_total(self) -> float:
+        return float(sum(self.energy_pj.values()))
+
+
+@dataclass(frozen=True)
+class Total:
+    total_cycles: int
+    latency_s: float
+    energy_pj: float
+    macs: int
+    effectual_macs: int
+    compute_cycles: int
+    stall_cycles: int
+    dram_read_bytes: int
+    dram_write_bytes: int
+    sram_read_bytes: int
+    sram_write_bytes: int
+    utilization: float
+    energy_pj_by_component: Mapping[str, float]
+    throughput_inferences_per_s: float
+    edp_pj_s: float  # energy–delay product
+
+
+@dataclass(frozen=True)
+class Report:
+    cosim_version: str
+    accelerator: str
+    accelerator_kind: str
+    workload: str
+    batch: int
+    layers: tuple[LayerResult, ...]
+    total: Total
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # the full spec and run options
+
+    # ---- forms ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cosim_version": self.cosim_version,
+            "accelerator": self.accelerator,
+            "accelerator_kind": self.accelerator_kind,
+            "workload": self.workload,
+            "batch": self.batch,
+            "inputs": _jsonable(self.inputs),
+            "layers": [_jsonable(asdict(l)) for l in self.layers],
+            "total": _jsonable(asdict(self.total)),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    def csv_rows(self) -> list[dict[str, Any]]:
+        comps = sorted({c for l in self.layers for c in l.energy_pj})
+        rows = []
+        for l in self.layers:
+            row = {k: v for k, v in asdict(l).items()
+                   if k not in ("energy_pj", "details", "sram_read_bytes_by_buffer", "sram_write_bytes_by_buffer")}
+            row["energy_pj"] = l.energy_pj_total
+            for c in comps:
+                row[f"energy_{c}_pj"] = l.energy_pj.get(c, 0.0)
+            rows.append(row)
+        return rows
+
+    def to_csv(self) -> str:
+        rows = self.csv_rows()
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        return buf.getvalue()
+
+    def to_table(self, max_rows: int | None = None) -> str:
+        """A fixed-width per-layer table with totals, for the terminal."""
+        cols = [("layer", 22, "s"), ("op", 7, "s"), ("M", 8, "d"), ("N", 6, "d"), ("K", 6, "d"),
+                ("macs", 12, "d"), ("total_cycles", 12, "d"), ("stall_cycles", 12, "d"), ("util_%", 7, ".1f"),
+                ("dram_bytes", 12, "d"), ("energy_uj", 10, ".2f")]
+        head = " ".join(f"{n:>{w}}" if f != "s" else f"{n:<{w}}" for n, w, f in cols)
+        lines = [head, "-" * len(head)]
+        layers = self.layers if max_rows is None else self.layers[:max_rows]
+        for l in layers:
+            vals = [l.name[:22], l.op, l.M, l.N, l.K, l.macs, l.total_cycles, l.stall_cycles,
+                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, l.energy_pj_total / 1e6]
+            lines.append(" ".join(f"{v:<{w}}" if f == "s" else f"{v:>{w}{f}}" for v, (n, w, f) in zip(vals, cols)))
+        if max_rows is not None and len(self.layers) > max_rows:
+            lines.append(f"... {len(self.layers) - max_rows} more layers (see --json/--csv)")
+        t = self.total
+        lines.append("-" * len(head))
+        lines.append(f"total: {t.total_cycles:,} cycles ({t.stall_cycles:,} stall), latency {t.latency_s * 1e3:.3f} ms, "
+                     f"energy {t.energy_pj / 1e6:.2f} uJ, {t.macs:,} MACs ({t.effectual_macs:,} effectual), "
+                     f"utilization {100 * t.utilization:.1f}%, DRAM {(t.dram_read_bytes + t.dram_write_bytes) / 1e6:.2f} MB")
+        comp = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
+        lines.append(f"energy by component (uJ): {comp}")
+        return "\n".join(lines)
+
+    # ---- files ---------------------------------------------------------------------------------
+    def write_json(self, path: str | Path) -> None:
+        write_atomic(path, self.to_json())
+
+    def write_csv(self, path: str | Path) -> None:
+        write_atomic(path, self.to_csv())
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return obj.item()
+    if isinstance(obj, float) and obj != obj:
+        return None
+    return obj
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CosimError(f"output folder '{parent}' does not exist; create it or choose another path")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,57 @@
+"""Workloads: the zoo built in code, and importers (YAML, ONNX, SCALE-Sim topology CSV).
+
+``load_workload(name_or_path, **params)`` resolves a zoo name (see ``zoo_names()``) or a file path by
+its suffix: ``.yaml``/``.yml`` (cosim workload YAML), ``.onnx`` (ONNX, optional extra), ``.csv``
+(SCALE-Sim topology, conv or GEMM form).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cosim.errors import CosimError
+from cosim.graph import LayerGraph
+
+
+def zoo_names() -> list[str]:
+    from cosim.workloads.zoo import ZOO
+
+    return sorted(ZOO)
+
+
+def load_workload(name_or_path: str | Path, **params) -> LayerGraph:
+    from cosim.workloads.zoo import ZOO
+
+    key = str(name_or_path)
+    if key.lower() in ZOO:
+        return ZOO[key.lower()](**params)
+    p = Path(key)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml", ".onnx", ".csv"):
+        if not p.is_file():
+            # A bare name of a YAML file in the workloads/ folder also resolves.
+            from cosim.hw.loader import preset_dir
+
+            alt = preset_dir("workloads") / p.name
+            if not alt.is_file():
+                raise CosimError(f"--workload: file '{p}' does not exist; give a zoo name or a file path")
+            p = alt
+        if suffix in (".yaml", ".yml"):
+            from cosim.workloads.yaml_io import load_yaml_workload
+
+            return load_yaml_workload(p, **params)
+        if suffix == ".onnx":
+            from cosim.workloads.onnx_import import load_onnx
+
+            return load_onnx(p, **params)
+        from cosim.workloads.scalesim_csv import read_topology
+
+        return read_topology(p, **params)
+    from cosim.hw.loader import preset_dir
+
+    alt = preset_dir("workloads") / f"{key}.yaml"
+    if alt.is_file():
+        from cosim.workloads.yaml_io import load_yaml_workload
+
+        return load_yaml_workload(alt, **params)
+    raise CosimError(f"--workload: '{key}' is neither a zoo name nor a file; zoo: {', '.join(zoo_names())}")
