@@ -169,6 +169,10 @@ class SystolicSpec:
     def peak_macs_per_cycle(self) -> int:
         return self.pe_array.rows * self.pe_array.cols
 
+    def sram_buffers(self) -> dict[str, SramSpec]:
+        """On-chip buffers by name (energy tables price ``sram_<name>:read_byte`` from their size)."""
+        return self.sram.buffers()
+
     @property
     def dram_bytes_per_cycle(self) -> float:
         return self.dram.bandwidth_gb_per_s * 1e9 / (self.clock_mhz * 1e6)
