@@ -18,8 +18,9 @@ so the GEMM view is the same for all three (im2col lowering, as SCALE-Sim and Ti
 
 and the layer is ``groups`` independent GEMMs of M × N × K, MACs = groups · M · N · K exactly.
 
-Vector layers (``pool``, ``add``, ``norm``, ``act``, ``softmax``, ``concat``) do no MACs; their work is
-counted as element operations (``vector_ops``) on the output.
+Vector layers (``pool``, ``add``, ``norm``, ``act``, ``softmax``, ``concat``, ``embedding``) do no MACs;
+their work is counted as element operations (``vector_ops``) on the output. An ``embedding`` is a table
+lookup: in_channels = vocabulary size, out_channels = width, in_w = tokens; its table counts as params.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from cosim.errors import CosimError, require
 from cosim.sparsity import Sparsity
 
 COMPUTE_OPS = ("conv2d", "linear", "matmul")
-VECTOR_OPS = ("pool", "add", "norm", "act", "softmax", "concat")
+VECTOR_OPS = ("pool", "add", "norm", "act", "softmax", "concat", "embedding")
 OPS = COMPUTE_OPS + VECTOR_OPS
 
 # Element operations per output element for vector layers, a simple convention stated once here:
 # a max/avg pool reads kernel_h·kernel_w inputs per output; add does one op; a norm does ~5 (mean,
 # variance, subtract, scale, shift); an activation one; softmax ~3 (exp, sum, divide).
-_VECTOR_OPS_PER_OUTPUT = {"add": 1, "norm": 5, "act": 1, "softmax": 3, "concat": 0}
+_VECTOR_OPS_PER_OUTPUT = {"add": 1, "norm": 5, "act": 1, "softmax": 3, "concat": 0, "embedding": 1}
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,9 @@ class Layer:
 
     @property
     def param_extras(self) -> int:
-        """Biases of linear/conv layers flagged with kind containing 'bias', and affine norm params."""
+        """Biases (kind contains 'bias'), affine norm parameters (kind contains 'affine'), embedding tables."""
+        if self.op == "embedding":
+            return self.in_channels * self.out_channels
         if self.op == "norm" and "affine" in self.kind:
             return 2 * self.out_channels
         if self.has_weights and "bias" in self.kind:
@@ -179,6 +182,13 @@ class Layer:
     @property
     def output_elems(self) -> int:
         return self.batch * self.out_channels * self.out_h * self.out_w
+
+    @property
+    def input_elems_read(self) -> int:
+        """Elements actually read: an embedding reads one row of its table per token."""
+        if self.op == "embedding":
+            return self.batch * self.in_h * self.in_w * self.out_channels
+        return self.input_elems
 
     @property
     def weight_elems(self) -> int:
@@ -233,6 +243,10 @@ class Layer:
     def vector(cls, name: str, op: str, channels: int, hw: int | tuple[int, int] = 1, **kw) -> "Layer":
         h, w = (hw, hw) if isinstance(hw, int) else hw
         return cls(name=name, op=op, in_channels=channels, out_channels=channels, in_h=h, in_w=w, **kw)
+
+    @classmethod
+    def embedding(cls, name: str, vocab: int, width: int, tokens: int, **kw) -> "Layer":
+        return cls(name=name, op="embedding", in_channels=vocab, out_channels=width, in_h=1, in_w=tokens, **kw)
 
     @classmethod
     def pool(cls, name: str, channels: int, in_hw: int | tuple[int, int], kernel: int, stride: int,
