@@ -14,9 +14,10 @@ from cosim.graph import LayerGraph
 
 
 def zoo_names() -> list[str]:
-    from cosim.workloads.zoo import ZOO
+    """One name per zoo network (aliases such as ``bert`` or ``resnet-50`` also resolve)."""
+    from cosim.workloads.zoo import canonical_names
 
-    return sorted(ZOO)
+    return list(canonical_names())
 
 
 def load_workload(name_or_path: str | Path, **params) -> LayerGraph:
