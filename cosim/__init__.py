@@ -12,11 +12,8 @@ from cosim.graph import Layer, LayerGraph  # noqa: E402
 from cosim.sparsity import Sparsity  # noqa: E402
 
 
-def simulate(graph, accelerator, **kw):
-    """Simulate ``graph`` (a LayerGraph) on ``accelerator`` (spec, preset name or YAML path) → Report."""
-    from cosim.simulate import simulate as _simulate
-
-    return _simulate(graph, accelerator, **kw)
+# Imported eagerly so that a later ``import cosim.simulate`` (the module) cannot shadow the function.
+from cosim.simulate import simulate  # noqa: E402
 
 
 def load_accelerator(name_or_path):

@@ -72,6 +72,7 @@ class Total:
     energy_pj_by_component: Mapping[str, float]
     throughput_inferences_per_s: float
     edp_pj_s: float  # energy–delay product
+    details: Mapping[str, Any] = field(default_factory=dict)  # datapath-level facts (FPGA resources, fps)
 
 
 @dataclass(frozen=True)

@@ -107,5 +107,5 @@ def _totals(results: tuple[LayerResult, ...], spec: Any, graph_perf: GraphPerf |
         sram_read_bytes=sum(r.sram_read_bytes for r in results),
         sram_write_bytes=sum(r.sram_write_bytes for r in results),
         utilization=util, energy_pj_by_component=by_comp, throughput_inferences_per_s=thr,
-        edp_pj_s=energy * latency_s,
+        edp_pj_s=energy * latency_s, details=dict(graph_perf.details) if graph_perf else {},
     )
