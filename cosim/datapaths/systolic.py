@@ -1,0 +1,139 @@
+"""Systolic-array datapath: ``simulate_layer(layer, spec: SystolicSpec) -> LayerPerf``.
+
+Cycle-approximate, per fold: a layer's ``groups`` GEMMs (run one after another) are folded onto the
+R × C array by the dataflow (cosim/mapping.py); each fold costs fill + stream + drain cycles; operands
+are tiled to the SRAM halves with double buffering so DRAM transfers overlap compute, and a stall is
+charged where DRAM bandwidth or SRAM ports fall short. The formulas live in
+cosim/datapaths/systolic_batch.py (``systolic_model``), shared with the batch evaluator; the two
+timing modes are described there and in cosim/datapaths/scalesim_timing.py.
+
+SRAM ports and banks: a buffer delivers at most banks × ports × bank_width_bytes per cycle
+(SramSpec.peak_bytes_per_cycle; width 0 = ideal). Requests are interleaved across banks, so conflicts
+show up as that aggregate limit: when the array-side bytes of a buffer over the layer exceed what its
+ports deliver in the compute cycles, the difference is stall (``details['sram_stall_cycles']``).
+SCALE-Sim models bank conflicts only with custom layouts, so its presets leave the width at 0.
+
+Matmul layers have no weights: their second operand (K × N per head, an activation) takes the filter
+operand's path — read from DRAM into the filter buffer and streamed like weights — at the activation
+precision. Vector layers run on the vector unit (cosim/datapaths/vector.py).
+
+Sparsity hook: the stream phase of each fold is where a sparse array saves cycles. ``simulate_layer``
+takes ``stream_cycles``, a function (problem, spec) → Σ over one group's folds of the cycles spent
+streaming; :func:`dense_stream_cycles` (every fold streams its full T) is the default, and a sparse
+model passes e.g. the slowest lane's nonzero count per fold, summed. Everything else (fill, drain,
+traffic, stalls) stays this module's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from cosim.datapaths.systolic_batch import PSUM_BYTES, design_arrays, systolic_model
+from cosim.datapaths.vector import simulate_vector_layer
+from cosim.errors import require
+from cosim.graph import Layer
+from cosim.hw.spec import SystolicSpec
+from cosim.mapping import DATAFLOW_CODES, GemmProblem, ceil_div, gemm_problem, spatial_temporal, ws_block_elems
+from cosim.perf import LayerPerf
+
+StreamCycles = Callable[[GemmProblem, SystolicSpec], int]
+
+
+def dense_stream_cycles(problem: GemmProblem, spec: SystolicSpec) -> int:
+    """Σ over one group's folds of the streaming cycles of a dense layer: folds · T."""
+    return int(np.sum(fold_stream_cycles(problem, spec)))
+
+
+def fold_stream_cycles(problem: GemmProblem, spec: SystolicSpec) -> np.ndarray:
+    """Streaming cycles of each fold of one group (dense: T for every fold), in SCALE-Sim's fold order
+    (column folds outer). A sparse variant returns, per fold, the cycles its slowest lane needs."""
+    pe = spec.pe_array
+    df = DATAFLOW_CODES[pe.dataflow]
+    sr, sc, t = spatial_temporal(problem.m, problem.n, problem.k, df)
+    folds = int(ceil_div(sr, pe.rows) * ceil_div(sc, pe.cols))
+    return np.full(folds, int(t), dtype=np.int64)
+
+
+def _layer_columns(problem: GemmProblem, layer: Layer, rows: int) -> dict[str, np.ndarray]:
+    weight_bits = layer.weight_bits if layer.has_weights else layer.act_bits
+    vals = {"G": problem.groups, "M": problem.m, "N": problem.n, "K": problem.k,
+            "ifmap_unique": problem.ifmap_unique, "ifmap_halo": problem.ifmap_halo,
+            "ifmap_valid": problem.ifmap_valid,
+            "act_bits": layer.act_bits, "weight_bits": weight_bits, "out_bits": layer.out_bits}
+    holder = np.empty((), dtype=object)
+    holder[()] = problem
+    vals["ifmap_ws_blocks"] = ws_block_elems(holder, problem.ifmap_valid, problem.ch_per_group, rows)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in vals.items()}
+
+
+def _check_tiles(layer: Layer, spec: SystolicSpec) -> None:
+    """Buffers must hold what one fold needs at the layer's precision (the spec checks words only)."""
+    pe, sram = spec.pe_array, spec.sram
+    half = 2 if sram.double_buffered else 1
+    w_bits = layer.weight_bits if layer.has_weights else layer.act_bits
+    for name, buf, elems, bits in (("ifmap", sram.ifmap, pe.rows, layer.act_bits),
+                                   ("filter", sram.filter, pe.cols, w_bits)):
+        have = buf.size_bytes * 8 // (half * bits)
+        require(have >= elems, f"sram.{name}.size_kib holds {have} {bits}-bit elements per buffer half, fewer "
+                               f"than one {elems}-element edge of the {pe.rows}x{pe.cols} array for layer "
+                               f"'{layer.name}'; enlarge it")
+    if spec.timing == "physical":
+        if pe.dataflow == "os":  # a fold drains R × C finished outputs at once
+            need = math.ceil(pe.rows * pe.cols * layer.out_bits / 8)
+            what = f"{pe.rows}x{pe.cols} outputs an os fold drains"
+        else:  # one stream step leaves C partial sums at 32 bits
+            need, what = pe.cols * PSUM_BYTES, f"{pe.cols} 32-bit partial sums of one stream step"
+        require(sram.ofmap.size_bytes // half >= need,
+                f"sram.ofmap.size_kib: a buffer half of {sram.ofmap.size_bytes // half} bytes cannot take the "
+                f"{what} ({need} bytes) for layer '{layer.name}'; enlarge it")
+
+
+def _bytes(x) -> int:
+    return int(math.ceil(float(x) - 1e-9))
+
+
+def simulate_layer(layer: Layer, spec: SystolicSpec, stream_cycles: StreamCycles | None = None) -> LayerPerf:
+    """Cycles and action counts of ``layer`` on the systolic array ``spec`` (no energy)."""
+    if not layer.is_compute:
+        return simulate_vector_layer(layer, spec)
+    _check_tiles(layer, spec)
+    problem = gemm_problem(layer)
+    L = _layer_columns(problem, layer, spec.pe_array.rows)
+    D = {k: v[0] for k, v in design_arrays([spec]).items()}
+    streams = None if stream_cycles is None else np.int64(stream_cycles(problem, spec))
+    out = systolic_model(L, D, stream_cycles=streams)
+
+    macs = layer.macs
+    compute, stall = int(out["compute_cycles"]), int(out["stall_cycles"])
+    sram_rd = {b: _bytes(out[f"sram_{b}_read_bytes"]) for b in ("ifmap", "filter", "ofmap")}
+    sram_wr = {b: _bytes(out[f"sram_{b}_write_bytes"]) for b in ("ifmap", "filter", "ofmap")}
+    dram_rd, dram_wr = _bytes(out["dram_read_bytes"]), _bytes(out["dram_write_bytes"])
+    actions: dict[str, float] = {f"mac:int{spec.pe_array.mac_bits}": float(macs),
+                                 "register:access": float(out["register_accesses"]),
+                                 "dram:read_bit": 8.0 * dram_rd, "dram:write_bit": 8.0 * dram_wr}
+    for b in ("ifmap", "filter", "ofmap"):
+        actions[f"sram_{b}:read_byte"] = float(sram_rd[b])
+        actions[f"sram_{b}:write_byte"] = float(sram_wr[b])
+    details = {
+        "dataflow": spec.pe_array.dataflow, "timing": spec.timing, "gemm": [problem.groups, problem.m, problem.n,
+                                                                            problem.k],
+        "folds": int(out["folds"]), "row_folds": int(out["row_folds"]), "col_folds": int(out["col_folds"]),
+        "chunks": int(out["chunks"]),
+        "sram_stall_cycles": int(out["sram_stall_cycles"]), "dram_stall_cycles": int(out["dram_stall_cycles"]),
+        # Element counts comparable with SCALE-Sim's DETAILED_ACCESS_REPORT (array-side SRAM, DRAM side).
+        "sram_ifmap_reads": int(out["sram_ifmap_read_elems"]), "sram_filter_reads": int(out["sram_filter_read_elems"]),
+        "sram_ofmap_writes": int(out["sram_ofmap_write_elems"]),
+        "sram_ofmap_psum_reads": int(out["sram_ofmap_psum_read_elems"]),
+        "dram_ifmap_reads": int(out["dram_ifmap_read_elems"]), "dram_filter_reads": int(out["dram_filter_read_elems"]),
+        "dram_ofmap_writes": int(out["dram_ofmap_write_elems"]),
+    }
+    return LayerPerf(
+        compute_cycles=compute, stall_cycles=stall, macs=macs, effectual_macs=macs,
+        utilization=macs / (spec.peak_macs_per_cycle * (compute + stall)) if compute + stall else 0.0,
+        mapping_efficiency=float(out["mapping_efficiency"]), sram_read_bytes=sram_rd, sram_write_bytes=sram_wr,
+        dram_read_bytes=dram_rd, dram_write_bytes=dram_wr, actions=actions,
+        sparsity_source=layer.weight_sparsity.source, details=details,
+    )

@@ -1,0 +1,220 @@
+"""The systolic-array model as numpy formulas over layers × designs.
+
+:func:`systolic_model` is the one model: it takes broadcastable arrays describing layers (GEMM view and
+input footprint, cosim.mapping.layer_arrays) and designs (:func:`design_arrays`) and returns cycles,
+traffic and action counts. ``cosim.datapaths.systolic.simulate_layer`` calls it with 0-d arrays for one
+layer on one spec; :func:`evaluate_batch` calls it with a layers × designs grid. Both give identical
+numbers for dense layers.
+
+    >>> from cosim.datapaths.systolic_batch import evaluate_batch, design_arrays
+    >>> out = evaluate_batch({"G": [1], "M": [64], "N": [64], "K": [64]}, design_arrays([spec]))
+    >>> out["total_cycles"]          # shape (layers, designs)
+
+Cycle model per group (layer.gemm = (groups, M, N, K); groups run one after another):
+
+    compute = folds · (fold_cycles − T) + Σ_folds stream cycles          (dense: Σ = folds · T)
+    stall   = SRAM-port stall + DRAM stall (double-buffered transfers overlap compute)
+
+``timing`` physical: fold_cycles = 2R + C + T − 2 (scalesim_timing.physical_fold_cycles), one DRAM
+channel shared by all operands (the first fold's operands load before it and the last fold's outputs
+store after it; the rest overlaps compute), SRAM halves holding elements of the layer's precision,
+partial sums accumulated in the ofmap buffer at 32 bits; ws/is streams are cut into chunks (a fold
+each) whose partial sums, and for ws whose input strip, fit on chip.
+``timing`` scalesim: SCALE-Sim 3.0.0's fold cycles, SRAM counts and estimate-buffer traffic
+(scalesim_timing), one DRAM interface per operand as in its USER bandwidth mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from cosim import mapping as mp
+from cosim.datapaths import scalesim_timing as st
+
+TIMING_CODES = {"physical": 0, "scalesim": 1}
+
+# Partial sums are kept at accumulator precision in physical timing: 32 bits, as the TPU v1's 4 MiB of
+# 32-bit accumulators (Jouppi et al., ISCA 2017, §2).
+PSUM_BYTES = 4
+# Register-file accesses per MAC: read both operands, read and write the partial sum (the per-MAC
+# register traffic of Chen et al., "Eyeriss", ISCA 2016, §5 energy analysis).
+REGISTER_ACCESSES_PER_MAC = 4
+
+LAYER_KEYS = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "ifmap_ws_blocks", "act_bits",
+              "weight_bits", "out_bits")
+DESIGN_KEYS = ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "filter_bytes", "ofmap_bytes",
+               "ifmap_word_bytes", "filter_word_bytes", "ofmap_word_bytes", "double_buffered",
+               "dram_bytes_per_cycle", "ifmap_peak_bytes_per_cycle", "filter_peak_bytes_per_cycle",
+               "ofmap_peak_bytes_per_cycle")
+
+
+def design_arrays(specs: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Column arrays of SystolicSpec designs (the design input of :func:`evaluate_batch`)."""
+    def col(fn, dtype=np.int64):
+        return np.asarray([fn(s) for s in specs], dtype=dtype)
+
+    return {
+        "rows": col(lambda s: s.pe_array.rows), "cols": col(lambda s: s.pe_array.cols),
+        "dataflow": col(lambda s: mp.DATAFLOW_CODES[s.pe_array.dataflow]),
+        "timing": col(lambda s: TIMING_CODES[s.timing]),
+        "ifmap_bytes": col(lambda s: s.sram.ifmap.size_bytes), "filter_bytes": col(lambda s: s.sram.filter.size_bytes),
+        "ofmap_bytes": col(lambda s: s.sram.ofmap.size_bytes),
+        "ifmap_word_bytes": col(lambda s: s.sram.ifmap.word_bytes),
+        "filter_word_bytes": col(lambda s: s.sram.filter.word_bytes),
+        "ofmap_word_bytes": col(lambda s: s.sram.ofmap.word_bytes),
+        "double_buffered": col(lambda s: int(s.sram.double_buffered)),
+        "dram_bytes_per_cycle": col(lambda s: s.dram_bytes_per_cycle, np.float64),
+        "ifmap_peak_bytes_per_cycle": col(lambda s: s.sram.ifmap.peak_bytes_per_cycle, np.float64),
+        "filter_peak_bytes_per_cycle": col(lambda s: s.sram.filter.peak_bytes_per_cycle, np.float64),
+        "ofmap_peak_bytes_per_cycle": col(lambda s: s.sram.ofmap.peak_bytes_per_cycle, np.float64),
+    }
+
+
+def _bytes_of(bits):
+    return np.maximum(bits, 1) / 8.0
+
+
+def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=None) -> dict[str, np.ndarray]:
+    """Cycles, traffic and actions of layers ``L`` on designs ``D`` (broadcastable arrays).
+
+    ``stream_cycles``: Σ over one group's folds of the cycles spent streaming operands; None = dense
+    (every fold streams T cycles). A sparse model passes its own (e.g. the slowest lane's nonzeros).
+    Counts are per layer (all groups); bytes are floats only where a precision is not whole bytes.
+    """
+    g, m, n, k = L["G"], L["M"], L["N"], L["K"]
+    rows, cols, df = D["rows"], D["cols"], D["dataflow"]
+    scalesim = D["timing"] == 1
+    a_b, w_b, o_b = _bytes_of(L["act_bits"]), _bytes_of(L["weight_bits"]), _bytes_of(L["out_bits"])
+
+    # ---- folds and compute cycles -----------------------------------------------------------------
+    sr, sc, t = mp.spatial_temporal(m, n, k, df)
+    row_folds, col_folds = st.fold_counts(sr, sc, rows, cols)
+    half = np.where(D["double_buffered"] == 1, 2, 1)
+    psum_folds = np.where(df == 0, 0, row_folds - 1)  # partial sums an output gets before its last one
+    # Physical ws/is: a column fold's partial sums (ws: M × C, is: C × N) collect in the ofmap half at
+    # 32 bits across its row folds. When they do not fit, the stream is cut into chunks of T that do,
+    # each chunk a fold of its own (the stationary tile is loaded again), as a tiling compiler would.
+    # A physical ws array also cuts its M rows into strips whose input (halo included) fits the ifmap
+    # half, so that every kernel tap of a strip reads the same resident input instead of refetching it.
+    lanes = np.minimum(cols, sc)  # partial sums one stream step produces
+    psum_chunk = np.where(psum_folds > 0, np.maximum(D["ofmap_bytes"] // half // (lanes * PSUM_BYTES), 1), t)
+    words_in = np.floor(D["ifmap_bytes"] / half / a_b)
+    unique, halo = L["ifmap_unique"], L["ifmap_halo"]
+    strip_chunk = np.where((df == 1) & (unique > words_in),
+                           np.maximum(np.floor(np.maximum(words_in - halo, 1) * m / np.maximum(unique, 1)), 1), t)
+    chunks = np.where(scalesim | (df == 0), 1, mp.ceil_div(t, np.minimum(psum_chunk, strip_chunk).astype(np.int64)))
+    folds = row_folds * col_folds * chunks
+    fold_cycles = np.where(scalesim, st.scalesim_fold_cycles(rows, cols, t, df),
+                           st.physical_fold_cycles(rows, cols, t, df))
+    streams = row_folds * col_folds * t if stream_cycles is None else stream_cycles
+    compute = g * (folds * (fold_cycles - t) + streams) - np.where(scalesim, g, 0)
+
+    # ---- on-chip capacity (elements) ----------------------------------------------------------------
+    words_i = D["ifmap_bytes"] // D["ifmap_word_bytes"]
+    words_f = D["filter_bytes"] // D["filter_word_bytes"]
+    epoch_i, epoch_f = st.epoch_words(words_i), st.epoch_words(words_f)
+    cap_i = np.where(scalesim, epoch_i, np.floor(D["ifmap_bytes"] / half / a_b))
+    cap_f = np.where(scalesim, epoch_f, np.floor(D["filter_bytes"] / half / w_b))
+
+    # ---- DRAM traffic (elements per group) ----------------------------------------------------------
+    # SCALE-Sim's estimate buffer forgets by fill count, so its strips run on across sweeps.
+    ifmap_rd = mp.ifmap_dram_elems(df, cols, m, n, k, unique, halo, L["ifmap_valid"], L["ifmap_ws_blocks"], cap_i,
+                                   continuous=scalesim, ws_columns=scalesim)
+    filter_rd = mp.filter_dram_elems(df, rows, cols, m, n, k, cap_f, epoch=cap_f, use_epoch=scalesim)
+    # A ws column fold's K × C weights serve every chunk; from DRAM again per chunk if they do not fit.
+    filter_rd = np.where((df == 1) & (chunks > 1) & (k * np.minimum(cols, n) > cap_f), filter_rd * chunks, filter_rd)
+    out_writes = mp.ofmap_write_elems(df, rows, m, n, k)  # array-side writes, partial sums included
+    mn = m * n
+    dram_read = g * (ifmap_rd * a_b + filter_rd * w_b)
+    # SCALE-Sim streams every partial sum out to DRAM; physical timing writes each output once.
+    dram_write = g * np.where(scalesim, out_writes, mn) * o_b
+
+    # ---- SRAM traffic (array side, elements per group) ----------------------------------------------
+    ifmap_entries = np.where(scalesim, m * k, L["ifmap_valid"])  # SCALE-Sim counts out-of-bounds taps
+    sram_ifmap_rd = np.where(df == 2, ifmap_entries * chunks, ifmap_entries * col_folds)
+    sram_filter_rd = k * n * np.where(df == 0, row_folds, np.where(df == 1, chunks, col_folds))
+    quirk = np.where(scalesim, st.scalesim_ofmap_quirk_words(df, rows, cols, folds), 0)
+    sram_ofmap_wr = out_writes + quirk
+    # Physical read-modify-write of the partial sums held on chip (SCALE-Sim counts no ofmap reads).
+    sram_ofmap_rd_psum = np.where(scalesim, 0, mn * psum_folds)
+    ofmap_wr_bytes = np.where(scalesim, sram_ofmap_wr * o_b, mn * o_b + mn * psum_folds * PSUM_BYTES)
+
+    # Fills and drains: the DRAM side of each buffer is an SRAM write (fill) or read (drain) too.
+    sram_rd = {"ifmap": g * sram_ifmap_rd * a_b, "filter": g * sram_filter_rd * w_b,
+               "ofmap": g * (sram_ofmap_rd_psum * PSUM_BYTES) + dram_write}
+    sram_wr = {"ifmap": g * ifmap_rd * a_b, "filter": g * filter_rd * w_b, "ofmap": g * ofmap_wr_bytes}
+
+    # ---- stalls -------------------------------------------------------------------------------------
+    # SRAM ports: an array-side stream the banks cannot deliver slows the array down.
+    array_bytes = {"ifmap": g * sram_ifmap_rd * a_b, "filter": g * sram_filter_rd * w_b,
+                   "ofmap": g * (ofmap_wr_bytes + sram_ofmap_rd_psum * PSUM_BYTES)}
+    sram_bound = np.zeros_like(compute, dtype=np.float64)
+    for buf in ("ifmap", "filter", "ofmap"):
+        sram_bound = np.maximum(sram_bound, np.ceil(array_bytes[buf] / D[f"{buf}_peak_bytes_per_cycle"]))
+    sram_stall = np.maximum(sram_bound - compute, 0)
+    busy = compute + sram_stall
+
+    bpc = D["dram_bytes_per_cycle"]
+    # Physical: one channel. The first fold's operands load before it starts, the last fold's outputs
+    # store after it ends; everything else overlaps with compute through the double-buffered halves.
+    first = np.where(df == 0, rows * a_b + cols * w_b, rows * cols * np.where(df == 1, w_b, a_b))
+    first = np.minimum(first, dram_read)
+    last = np.minimum(rows * cols * o_b, dram_write)
+    middle = np.maximum(dram_read + dram_write - first - last, 0)
+    phys_stall = np.ceil(first / bpc) + np.ceil(last / bpc) + np.maximum(np.ceil(middle / bpc) - busy, 0)
+    # SCALE-Sim USER mode: one interface per operand at the same words/cycle; the first fill of each read
+    # buffer precedes cycle 0 and the last drain of the ofmap buffer follows the last cycle.
+    words_o = D["ofmap_bytes"] // D["ofmap_word_bytes"]
+    wpc_i, wpc_f, wpc_o = bpc / D["ifmap_word_bytes"], bpc / D["filter_word_bytes"], bpc / D["ofmap_word_bytes"]
+    read_stall = np.maximum(
+        st.port_stall_cycles(g * ifmap_rd, np.minimum(g * ifmap_rd, words_i - words_i // 2), wpc_i, busy),
+        st.port_stall_cycles(g * filter_rd, np.minimum(g * filter_rd, words_f - words_f // 2), wpc_f, busy))
+    write_stall = st.write_stall_cycles(g * out_writes, words_o, wpc_o, busy, g * folds,
+                                        st.write_gap_cycles(rows, t, df))
+    ss_stall = np.maximum(read_stall, write_stall)
+    dram_stall = np.where(scalesim, ss_stall, phys_stall)
+
+    stall = sram_stall + dram_stall
+    total = compute + stall
+    macs = g * m * n * k
+    return {
+        "compute_cycles": compute.astype(np.int64), "stall_cycles": stall.astype(np.int64),
+        "total_cycles": (total).astype(np.int64),
+        "sram_stall_cycles": sram_stall.astype(np.int64), "dram_stall_cycles": dram_stall.astype(np.int64),
+        "macs": macs, "folds": g * folds, "row_folds": row_folds, "col_folds": col_folds,
+        "mapping_efficiency": mp.mapping_efficiency(sr, sc, rows, cols),
+        "utilization": macs / (rows * cols * np.maximum(total, 1)),
+        "dram_read_bytes": dram_read, "dram_write_bytes": dram_write,
+        "dram_ifmap_read_elems": g * ifmap_rd, "dram_filter_read_elems": g * filter_rd,
+        "dram_ofmap_write_elems": g * np.where(scalesim, out_writes, mn), "chunks": chunks,
+        "sram_ifmap_read_elems": g * sram_ifmap_rd, "sram_filter_read_elems": g * sram_filter_rd,
+        "sram_ofmap_write_elems": g * sram_ofmap_wr, "sram_ofmap_psum_read_elems": g * sram_ofmap_rd_psum,
+        "sram_ifmap_read_bytes": sram_rd["ifmap"], "sram_filter_read_bytes": sram_rd["filter"],
+        "sram_ofmap_read_bytes": sram_rd["ofmap"], "sram_ifmap_write_bytes": sram_wr["ifmap"],
+        "sram_filter_write_bytes": sram_wr["filter"], "sram_ofmap_write_bytes": sram_wr["ofmap"],
+        "sram_read_bytes": sram_rd["ifmap"] + sram_rd["filter"] + sram_rd["ofmap"],
+        "sram_write_bytes": sram_wr["ifmap"] + sram_wr["filter"] + sram_wr["ofmap"],
+        "register_accesses": REGISTER_ACCESSES_PER_MAC * macs,
+    }
+
+
+def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """All layers × all designs at once.
+
+    ``gemms``: 1-D int arrays G, M, N, K per layer, optionally with the footprint and precision
+    columns and the ``problems`` of cosim.mapping.layer_arrays (plain GEMMs of 8-bit operands
+    otherwise). ``designs``: 1-D arrays of :func:`design_arrays` (keys DESIGN_KEYS). Returns 2-D
+    arrays (layers × designs), among them total_cycles, compute_cycles, stall_cycles, dram_read_bytes, dram_write_bytes, sram_read_bytes,
+    sram_write_bytes, macs, register_accesses and the per-buffer SRAM bytes.
+    """
+    L = mp.gemm_defaults({k: gemms[k] for k in gemms})
+    Dd = {k: np.asarray(designs[k])[None, :] for k in DESIGN_KEYS}
+    problems = L.get("problems")
+    L["ifmap_ws_blocks"] = mp.ws_block_elems(None if problems is None else problems[:, None],
+                                             L["ifmap_valid"][:, None], L["ch_per_group"][:, None], Dd["rows"])
+    L = {k: (v if k == "ifmap_ws_blocks" else np.asarray(v)[:, None]) for k, v in L.items() if k in LAYER_KEYS}
+    out = systolic_model(L, Dd)
+    shape = np.broadcast_shapes(L["M"].shape, Dd["rows"].shape)
+    return {k: np.broadcast_to(v, shape) for k, v in out.items()}

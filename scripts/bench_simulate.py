@@ -1,0 +1,145 @@
+"""Speed of the systolic model: one ResNet-50 simulation, the batch evaluator, and SCALE-Sim side by side.
+
+    python scripts/bench_simulate.py [--repeat 7] [--scalesim-python /tmp/ss/bin/python]
+
+Prints (warm, best of --repeat):
+* ResNet-50 (cosim's zoo; SCALE-Sim's topology when the zoo is unavailable) on the scalesim-32x32-ws
+  preset through cosim's whole simulate chain (datapath, energy, report) and through the datapath
+  alone, against the 50 ms target;
+* the batch evaluator's layer × design points per second (ResNet-50's compute layers × random
+  designs) against the 10⁶/s target;
+* when SCALE-Sim's venv exists, SCALE-Sim 3.0.0 and cosim on the same three small ResNet-50 layers
+  (32×32 ws, CALC mode), and the ratio. SCALE-Sim's time includes its interpreter start-up (~1 s),
+  measured by running it on an empty-cost layer first and reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+TARGET_RESNET_S = 0.050
+TARGET_POINTS_PER_S = 1e6
+
+
+def best_of(fn, repeat: int) -> float:
+    fn()  # warm: imports, caches
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def resnet50():
+    import cosim
+
+    try:
+        return cosim.load_workload("resnet50"), "cosim zoo"
+    except Exception as e:  # the zoo is optional here; SCALE-Sim's topology stands in
+        import validate_scalesim as vs
+        from cosim.graph import LayerGraph
+
+        g = LayerGraph("resnet50")
+        for l in vs.scalesim_layers(vs.DATA / "topologies" / "resnet50_v3clean.csv", gemm=False):
+            g.add(l)
+        return g, f"SCALE-Sim topology ({type(e).__name__} from the zoo)"
+
+
+def bench_resnet(repeat: int) -> None:
+    import cosim
+    from cosim.datapaths.systolic import simulate_layer
+    from cosim.simulate import simulate
+
+    graph, source = resnet50()
+    spec = cosim.load_accelerator("scalesim-32x32-ws")
+    layers = graph.layers()
+    full = best_of(lambda: simulate(graph, spec), repeat)
+    datapath = best_of(lambda: [simulate_layer(l, spec) for l in layers], repeat)
+    print(f"ResNet-50 ({source}, {len(layers)} layers, {len(graph.compute_layers())} compute) on {spec.name}:")
+    print(f"  cosim.simulate      {1e3 * full:8.2f} ms   target {1e3 * TARGET_RESNET_S:.0f} ms   "
+          f"ratio {full / TARGET_RESNET_S:.2f}")
+    print(f"  datapath only       {1e3 * datapath:8.2f} ms")
+
+
+def bench_batch(repeat: int, n_designs: int = 20000) -> None:
+    from cosim.datapaths.systolic_batch import evaluate_batch
+    from cosim.mapping import layer_arrays
+
+    graph, _ = resnet50()
+    L = layer_arrays(graph.compute_layers())
+    rng = np.random.default_rng(0)
+    n = n_designs
+    D = {"rows": rng.choice([8, 16, 32, 64, 128, 256], n), "cols": rng.choice([8, 16, 32, 64, 128, 256], n),
+         "dataflow": rng.integers(0, 3, n), "timing": rng.integers(0, 2, n),
+         "ifmap_bytes": rng.choice([16, 64, 256, 1024], n) * 1024, "filter_bytes": rng.choice([16, 64, 256], n) * 1024,
+         "ofmap_bytes": rng.choice([16, 64, 256], n) * 1024, "ifmap_word_bytes": np.ones(n, int),
+         "filter_word_bytes": np.ones(n, int), "ofmap_word_bytes": np.ones(n, int), "double_buffered": np.ones(n, int),
+         "dram_bytes_per_cycle": rng.uniform(1, 100, n), "ifmap_peak_bytes_per_cycle": np.full(n, np.inf),
+         "filter_peak_bytes_per_cycle": np.full(n, np.inf), "ofmap_peak_bytes_per_cycle": np.full(n, np.inf)}
+    points = len(L["M"]) * n
+    t = best_of(lambda: evaluate_batch(L, D), max(1, repeat // 3))
+    rate = points / t
+    print(f"batch evaluator: {points:,} layer×design points in {t:.3f} s = {rate / 1e6:.2f} M points/s   "
+          f"target {TARGET_POINTS_PER_S / 1e6:.0f} M/s   ratio {rate / TARGET_POINTS_PER_S:.2f}")
+
+
+def bench_scalesim(python: str, repeat: int) -> None:
+    import validate_scalesim as vs
+    from cosim.datapaths.systolic import simulate_layer
+
+    if not Path(python).exists():
+        print(f"SCALE-Sim not found at '{python}' (install: python3 -m venv /tmp/ss && /tmp/ss/bin/pip install "
+              "scalesim numpy==2.3.5); skipping the side-by-side comparison")
+        return
+    topo = vs.DATA / "topologies" / "resnet50_v3clean.csv"
+    lines = topo.read_text().splitlines()
+    picks = ["CB2a_1", "CB3a_1", "CB4a_1"]  # three of ResNet-50's cheapest layers for SCALE-Sim (32×32 ws)
+    rows = [l for l in lines[1:] if l.split(",")[0].strip() in picks]
+    case = {"name": "bench_r50_small_ws", "rows": 32, "cols": 32, "dataflow": "ws", "sram_kib": [64, 64, 64],
+            "mode": "CALC", "bandwidth_words_per_cycle": 10, "gemm": False}
+    empty = {**case, "name": "bench_startup"}
+    with tempfile.TemporaryDirectory(prefix="bench_ss_") as tmp:
+        tmp = Path(tmp)
+        (tmp / "topologies").mkdir()
+        (tmp / "topologies" / "small.csv").write_text(lines[0] + "\n" + "\n".join(rows) + "\n")
+        (tmp / "topologies" / "startup.csv").write_text(lines[0] + "\nS, 4, 4, 1, 1, 1, 1, 1,\n")
+        data, vs.DATA = vs.DATA, tmp  # run_case reads topologies from DATA/topologies
+        try:
+            startup = vs.run_case({**empty, "topology": "startup.csv"}, python, tmp / "out0")
+            ss = vs.run_case({**case, "topology": "small.csv"}, python, tmp / "out1")
+        finally:
+            vs.DATA = data
+        spec = vs.case_spec(case)
+        layers = vs.scalesim_layers(tmp / "topologies" / "small.csv", gemm=False)
+        ours = best_of(lambda: [simulate_layer(l, spec) for l in layers], repeat)
+    net = max(ss - startup, 1e-9)
+    print(f"SCALE-Sim 3.0.0 vs cosim on {', '.join(picks)} (32x32 ws, CALC):")
+    print(f"  SCALE-Sim {ss:8.2f} s (start-up {startup:.2f} s, net {net:.2f} s)   cosim {1e3 * ours:.3f} ms   "
+          f"speed-up {net / ours:,.0f}x (net)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--scalesim-python", default="/tmp/ss/bin/python")
+    args = ap.parse_args(argv)
+    bench_resnet(args.repeat)
+    bench_batch(args.repeat)
+    bench_scalesim(args.scalesim_python, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
