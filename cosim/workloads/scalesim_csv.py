@@ -4,7 +4,10 @@ Two forms, told apart by the header (SCALE-Sim's own ``-i conv`` / ``-i gemm`` i
 
 * conv form: ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter,
   Strides,`` — SCALE-Sim convolutions have no padding: the IFMAP size is the already-padded input, and
-  the output is (IFMAP − Filter) / Stride + 1. Read as ``conv2d`` layers with padding 0.
+  the output is ⌈(IFMAP − Filter + Stride) / Stride⌉ (SCALE-Sim 3.0.0, topology_utils.py): when the
+  stride does not divide IFMAP − Filter, SCALE-Sim computes one more output row/column than a floor
+  convolution would. Read as ``conv2d`` layers with padding 0 whose input is extended by the rows
+  SCALE-Sim implicitly adds, so cosim's output size and MACs equal SCALE-Sim's.
 * GEMM form: ``Layer, M, N, K,`` — M output rows, N output columns (filters), K the reduction. Read as
   ``linear`` layers with M tokens (in = K, out = N), whose GEMM view is exactly M × N × K.
 
@@ -16,8 +19,8 @@ SCALE-Sim runs them. A repeated layer name gets a ``_2``, ``_3``... suffix.
 
 Writing: every compute layer becomes one or more rows, vector layers are omitted.
 
-* conv form: a convolution's row lists the padded input (in + 2·pad) so SCALE-Sim's output size and
-  MACs equal cosim's; linear layers and matmuls become 1×1 convolutions over a 1 × (batch·tokens) IFMAP.
+* conv form: a convolution's row lists the padded input extent the outputs actually use,
+  (out − 1)·stride + kernel (≤ in + 2·pad), so SCALE-Sim's ceiling output size and MACs equal cosim's; linear layers and matmuls become 1×1 convolutions over a 1 × (batch·tokens) IFMAP.
   SCALE-Sim has no groups and no batch: a grouped convolution (or a matmul's heads) is split into one
   row per group (``<name>_g<i>``, Channels = in/groups, Num Filter = out/groups), and a convolution with
   batch > 1 into one row per image (``<name>_b<i>``). Dilated or unequally strided convolutions have no
@@ -114,6 +117,12 @@ def read_topology(path: str | Path, **params) -> LayerGraph:
         try:
             if form == "conv":
                 h, w, r, s, c, m, stride = vals
+                # SCALE-Sim's ceiling output size = a floor convolution over an input extended by the
+                # rows/columns needed to complete the last stride step.
+                if h >= r:
+                    h += (-(h - r)) % stride
+                if w >= s:
+                    w += (-(w - s)) % stride
                 layer = Layer(name=name, op="conv2d", in_channels=c, out_channels=m, in_h=h, in_w=w,
                               kernel_h=r, kernel_w=s, stride_h=stride, stride_w=stride, weight_sparsity=sp,
                               kind="conv", **common)
@@ -151,7 +160,7 @@ def _conv_rows(layer: Layer) -> list[tuple]:
         require(l.dilation_h == 1 and l.dilation_w == 1,
                 f"layer '{l.name}': dilation {l.dilation_h}x{l.dilation_w} has no SCALE-Sim conv equivalent; "
                 "write form='gemm'")
-        row = (l.in_h + 2 * l.pad_h, l.in_w + 2 * l.pad_w, l.kernel_h, l.kernel_w, l.in_channels // l.groups,
+        row = ((l.out_h - 1) * l.stride_h + l.kernel_h, (l.out_w - 1) * l.stride_w + l.kernel_w, l.kernel_h, l.kernel_w, l.in_channels // l.groups,
                l.out_channels // l.groups, l.stride_h)
         images = l.batch
     else:  # linear / matmul: a 1×1 convolution whose output positions are the GEMM rows
