@@ -13,6 +13,7 @@ from typing import Any
 from cosim import __version__
 from cosim.energy import layer_energy_pj
 from cosim.errors import CosimError
+from cosim.fusion import fused_layer_perf, fused_owners
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.schema import to_mapping
 from cosim.perf import GraphPerf, LayerPerf
@@ -56,9 +57,14 @@ def layer_result(layer: Layer, perf: LayerPerf, spec: Any) -> LayerResult:
     )
 
 
-def simulate(graph: LayerGraph, accelerator: Any, *, batch: int | None = None,
+def simulate(graph: LayerGraph, accelerator: Any, *, batch: int | None = None, fuse: bool = True,
              inputs: dict[str, Any] | None = None) -> Report:
-    """Simulate every layer of ``graph`` on ``accelerator`` (a spec object, preset name or YAML path)."""
+    """Simulate every layer of ``graph`` on ``accelerator`` (a spec object, preset name or YAML path).
+
+    ``fuse``: batch norms and activations that directly follow their only producer run in its output
+    path (cosim/fusion.py), as inference compilers do; ``fuse=False`` runs each as its own layer with
+    its own DRAM round trip.
+    """
     if isinstance(accelerator, str):
         from cosim.hw.loader import load_accelerator
 
@@ -71,16 +77,18 @@ def simulate(graph: LayerGraph, accelerator: Any, *, batch: int | None = None,
         raise CosimError(f"workload '{graph.name}' has no layers; nothing to simulate")
     mod = datapath_module(spec)
     graph_perf: GraphPerf | None = None
-    if hasattr(mod, "simulate_graph"):
+    if hasattr(mod, "simulate_graph"):  # the datapath fuses and pipelines in its own way
         perfs, graph_perf = mod.simulate_graph(graph, spec)
     else:
-        perfs = [mod.simulate_layer(l, spec) for l in layers]
+        owners = fused_owners(graph) if fuse else {}
+        perfs = [fused_layer_perf(l, owners[l.name]) if l.name in owners else mod.simulate_layer(l, spec)
+                 for l in layers]
     results = tuple(layer_result(l, p, spec) for l, p in zip(layers, perfs))
     total = _totals(results, spec, graph_perf, batch=layers[0].batch)
     return Report(
         cosim_version=__version__, accelerator=spec.name, accelerator_kind=spec.kind, workload=graph.name,
         batch=layers[0].batch, layers=results, total=total,
-        inputs={"accelerator": to_mapping(spec), **(inputs or {})},
+        inputs={"accelerator": to_mapping(spec), "fuse": fuse, **(inputs or {})},
     )
 
 

@@ -14,8 +14,10 @@ from cosim.errors import CosimError
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the full report as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the per-layer table as CSV.")
 @click.option("--max-rows", type=int, default=None, help="Print at most this many layer rows.")
+@click.option("--no-fuse", is_flag=True, help="Run batch norms/activations as separate layers instead of fusing "
+              "them into their producer's output path.")
 @click.option("--quiet", "-q", is_flag=True, help="Print totals only.")
-def command(accelerator, workload, batch, json_path, csv_path, max_rows, quiet):
+def command(accelerator, workload, batch, json_path, csv_path, max_rows, no_fuse, quiet):
     """Simulate WORKLOAD on ACCELERATOR and print per-layer cycles, traffic and energy.
 
     \b
@@ -30,7 +32,7 @@ def command(accelerator, workload, batch, json_path, csv_path, max_rows, quiet):
         raise CosimError(f"--batch must be a positive integer, got {batch}")
     spec = load_accelerator(accelerator)
     graph = load_workload(workload)
-    report = simulate(graph, spec, batch=batch, inputs={"workload": workload, "batch": batch})
+    report = simulate(graph, spec, batch=batch, fuse=not no_fuse, inputs={"workload": workload, "batch": batch})
     # Build every output in memory first, then write: an error never leaves a partial file.
     if json_path:
         report.write_json(json_path)

@@ -42,22 +42,9 @@ from cosim.datapaths import fpga_folding as ff
 from cosim.datapaths import fpga_resources as fr
 from cosim.errors import CosimError
 from cosim.fpga_feasibility import find_violations, pipeline_violations, raise_if_infeasible
+from cosim.fusion import fused_layer_perf, fused_owners
 from cosim.graph import Layer, LayerGraph
 from cosim.perf import GraphPerf, LayerPerf
-
-FUSABLE_OPS = ("act", "norm")
-
-
-def fused_owners(graph: LayerGraph) -> dict[str, str]:
-    """Layers absorbed into their producer's engine: an act/norm whose only input is a layer whose
-    only consumer it is (conv → bn → relu all run in the conv's engine). Maps name → owner name."""
-    owner: dict[str, str] = {}
-    for layer in graph.layers():
-        preds = graph.predecessors(layer.name)
-        if layer.op in FUSABLE_OPS and len(preds) == 1 and graph.successors(preds[0]) == [layer.name]:
-            owner[layer.name] = owner.get(preds[0], preds[0])
-    return owner
-
 
 def _element_lut_ops(layer: Layer) -> float:
     """LUT operations of a vector layer: about one LUT per operand bit per element operation."""
@@ -209,10 +196,7 @@ def _overlay_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], GraphPerf]
 
 
 def _fused_perf(layer: Layer, owner: str) -> LayerPerf:
-    return LayerPerf(compute_cycles=0, stall_cycles=0, macs=0, effectual_macs=0, utilization=0.0,
-                     mapping_efficiency=1.0, sram_read_bytes={}, sram_write_bytes={}, dram_read_bytes=0,
-                     dram_write_bytes=0, actions={"lut:op": _element_lut_ops(layer)},
-                     vector_ops=layer.vector_ops, details={"fused_into": owner})
+    return fused_layer_perf(layer, owner, {"lut:op": _element_lut_ops(layer)})
 
 
 # ---- dataflow -----------------------------------------------------------------------------------
