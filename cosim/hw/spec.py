@@ -67,7 +67,7 @@ class SramHierarchy:
 class DramSpec:
     technology: str = "lpddr4"
     bandwidth_gb_per_s: float = 10.0  # 1 GB = 1e9 bytes
-    # Energy per bit moved; default table in cosim/hw/data/energy_45nm.yaml (Accelergy DRAM figures).
+    # Energy per bit moved; default per technology in cosim/hw/data/horowitz45.yaml (Accelergy DRAM figures).
     energy_pj_per_bit: float = 0.0  # 0 = take the technology's default from the energy table
 
     def __post_init__(self) -> None:
