@@ -9,7 +9,13 @@ from cosim.errors import CosimError
 
 @click.command("simulate")
 @click.option("--accelerator", "-a", required=True, help="Preset name (see `cosim presets`) or YAML path.")
-@click.option("--workload", "-w", required=True, help="Zoo name (resnet50, bert-base, ...) or a YAML/ONNX/CSV path.")
+@click.option("--workload", "-w", default=None,
+              help="Zoo name (resnet50, bert-base, ...) or a YAML/ONNX/CSV path. Not needed with --pruned.")
+@click.option("--pruned", "pruned_path", type=click.Path(dir_okay=False), default=None,
+              help="A pruned network written by `cosim prune --out FILE.npz` (masks, bit widths, graph).")
+@click.option("--sparsity", "sparsity", default=None,
+              help="Weight sparsity for every weight layer: dense, 2:4 (any N:M), unstructured:0.8, "
+                   "block:4x4:0.75, channel:0.3 — or a per-layer YAML file (layer names/globs → spec).")
 @click.option("--batch", "-b", type=int, default=None, help="Batch size (default: the workload's own, usually 1).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the full report as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the per-layer table as CSV.")
@@ -17,12 +23,14 @@ from cosim.errors import CosimError
 @click.option("--no-fuse", is_flag=True, help="Run batch norms/activations as separate layers instead of fusing "
               "them into their producer's output path.")
 @click.option("--quiet", "-q", is_flag=True, help="Print totals only.")
-def command(accelerator, workload, batch, json_path, csv_path, max_rows, no_fuse, quiet):
+def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_path, max_rows, no_fuse, quiet):
     """Simulate WORKLOAD on ACCELERATOR and print per-layer cycles, traffic and energy.
 
     \b
-    Example:
+    Examples:
       cosim simulate --accelerator scalesim-32x32-ws --workload resnet50 --json r50.json
+      cosim simulate -a s2ta-32x32-nm -w bert-base --sparsity 2:4
+      cosim simulate -a h100-sxm --pruned pruned.npz --csv layers.csv
     """
     from cosim.hw.loader import load_accelerator
     from cosim.simulate import simulate
@@ -30,9 +38,28 @@ def command(accelerator, workload, batch, json_path, csv_path, max_rows, no_fuse
 
     if batch is not None and batch < 1:
         raise CosimError(f"--batch must be a positive integer, got {batch}")
+    if (workload is None) == (pruned_path is None):
+        raise CosimError("give exactly one of --workload NAME|PATH or --pruned FILE.npz")
     spec = load_accelerator(accelerator)
-    graph = load_workload(workload)
-    report = simulate(graph, spec, batch=batch, fuse=not no_fuse, inputs={"workload": workload, "batch": batch})
+    if pruned_path is not None:
+        from cosim.prune.io import load_pruned
+
+        graph = load_pruned(pruned_path)
+    else:
+        graph = load_workload(workload)
+    if sparsity is not None:
+        from pathlib import Path
+
+        from cosim.sparsity_spec import apply_sparsity, load_sparsity_yaml
+
+        is_file = sparsity.endswith((".yaml", ".yml")) or Path(sparsity).is_file()
+        graph = apply_sparsity(graph, load_sparsity_yaml(sparsity) if is_file else sparsity)
+        left = getattr(graph, "sparsity_left_dense", {})
+        if left:
+            click.echo(f"note: --sparsity {sparsity} does not fit {len(left)} layer(s), left dense: "
+                       f"{', '.join(sorted(left)[:5])}{' ...' if len(left) > 5 else ''}", err=True)
+    report = simulate(graph, spec, batch=batch, fuse=not no_fuse,
+                      inputs={"workload": workload or pruned_path, "sparsity": sparsity, "batch": batch})
     # Build every output in memory first, then write: an error never leaves a partial file.
     if json_path:
         report.write_json(json_path)
