@@ -17,11 +17,17 @@ Matmul layers have no weights: their second operand (K × N per head, an activat
 operand's path — read from DRAM into the filter buffer and streamed like weights — at the activation
 precision. Vector layers run on the vector unit (cosim/datapaths/vector.py).
 
-Sparsity hook: the stream phase of each fold is where a sparse array saves cycles. ``simulate_layer``
-takes ``stream_cycles``, a function (problem, spec) → Σ over one group's folds of the cycles spent
-streaming; :func:`dense_stream_cycles` (every fold streams its full T) is the default, and a sparse
-model passes e.g. the slowest lane's nonzero count per fold, summed. Everything else (fill, drain,
-traffic, stalls) stays this module's.
+Sparsity: where the spec has sparse features (``sparsity``, ``dual_side_sparse``) or the layer sparse
+weights, cosim/datapaths/systolic_sparse.py plans the run (gating, N:M or lane skipping, compressed
+operands) as sparse columns of the same model, and the LayerPerf carries its MAC accounting
+(effectual, skipped, gated MACs, ``mac_gated:<p>`` actions), ``metadata_bytes`` and details
+(``load_imbalance``, ``ideal_speedup``, ``achieved_speedup`` against the dense run, ...). A dense layer
+on a dense array never enters it.
+
+Stream hook: ``simulate_layer`` also takes ``stream_cycles``, a function (problem, spec) → Σ over one
+group's folds of the cycles spent streaming; :func:`dense_stream_cycles` (every fold streams its full
+T) is the default. Given, it replaces the sparse plan: everything else (fill, drain, traffic, stalls)
+stays dense.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Callable
 
 import numpy as np
 
+from cosim.datapaths import systolic_sparse
 from cosim.datapaths.systolic_batch import PSUM_BYTES, design_arrays, systolic_model
 from cosim.datapaths.vector import simulate_vector_layer
 from cosim.errors import require
@@ -103,15 +110,24 @@ def simulate_layer(layer: Layer, spec: SystolicSpec, stream_cycles: StreamCycles
     problem = gemm_problem(layer)
     L = _layer_columns(problem, layer, spec.pe_array.rows)
     D = {k: v[0] for k, v in design_arrays([spec]).items()}
-    streams = None if stream_cycles is None else np.int64(stream_cycles(problem, spec))
-    out = systolic_model(L, D, stream_cycles=streams)
+    if stream_cycles is not None:
+        return _layer_perf(layer, spec, problem, systolic_model(L, D, stream_cycles=np.int64(stream_cycles(problem, spec))))
+    plan = systolic_sparse.plan_layer(layer, spec, L, D)
+    if plan is None:
+        return _layer_perf(layer, spec, problem, systolic_model(L, D))
+    dense = systolic_model(L, D)
+    out = systolic_model({**L, **plan.columns}, D) if plan.columns else dense
+    return _layer_perf(layer, spec, problem, out, plan, dense)
 
+
+def _layer_perf(layer: Layer, spec: SystolicSpec, problem: GemmProblem, out: dict,
+                plan: systolic_sparse.SparsePlan | None = None, dense: dict | None = None) -> LayerPerf:
     macs = layer.macs
     compute, stall = int(out["compute_cycles"]), int(out["stall_cycles"])
     sram_rd = {b: _bytes(out[f"sram_{b}_read_bytes"]) for b in ("ifmap", "filter", "ofmap")}
     sram_wr = {b: _bytes(out[f"sram_{b}_write_bytes"]) for b in ("ifmap", "filter", "ofmap")}
     dram_rd, dram_wr = _bytes(out["dram_read_bytes"]), _bytes(out["dram_write_bytes"])
-    actions: dict[str, float] = {f"mac:int{spec.pe_array.mac_bits}": float(macs),
+    actions: dict[str, float] = {**systolic_sparse.mac_actions(plan, macs, spec.pe_array.mac_bits),
                                  "register:access": float(out["register_accesses"]),
                                  "dram:read_bit": 8.0 * dram_rd, "dram:write_bit": 8.0 * dram_wr}
     for b in ("ifmap", "filter", "ofmap"):
@@ -130,10 +146,19 @@ def simulate_layer(layer: Layer, spec: SystolicSpec, stream_cycles: StreamCycles
         "dram_ifmap_reads": int(out["dram_ifmap_read_elems"]), "dram_filter_reads": int(out["dram_filter_read_elems"]),
         "dram_ofmap_writes": int(out["dram_ofmap_write_elems"]),
     }
+    effectual, skipped, gated, metadata, source = macs, 0, 0, 0, layer.weight_sparsity.source
+    if plan is not None:
+        effectual, skipped, gated, source = plan.effectual_macs, plan.skipped_macs, plan.gated_macs, plan.source
+        metadata = systolic_sparse.metadata_bytes(plan, out["dram_ifmap_read_bytes"], out["dram_filter_read_bytes"])
+        dense_total = int(dense["total_cycles"])
+        details.update(plan.details)
+        details.update(stream_cycles=int(out["stream_cycles"]), dense_stream_cycles=int(dense["stream_cycles"]),
+                       dense_total_cycles=dense_total, ideal_speedup=round(plan.ideal_speedup, 4),
+                       achieved_speedup=round(dense_total / max(compute + stall, 1), 4))
     return LayerPerf(
-        compute_cycles=compute, stall_cycles=stall, macs=macs, effectual_macs=macs,
-        utilization=macs / (spec.peak_macs_per_cycle * (compute + stall)) if compute + stall else 0.0,
+        compute_cycles=compute, stall_cycles=stall, macs=macs, effectual_macs=effectual,
+        utilization=effectual / (spec.peak_macs_per_cycle * (compute + stall)) if compute + stall else 0.0,
         mapping_efficiency=float(out["mapping_efficiency"]), sram_read_bytes=sram_rd, sram_write_bytes=sram_wr,
-        dram_read_bytes=dram_rd, dram_write_bytes=dram_wr, actions=actions,
-        sparsity_source=layer.weight_sparsity.source, details=details,
+        dram_read_bytes=dram_rd, dram_write_bytes=dram_wr, actions=actions, skipped_macs=skipped, gated_macs=gated,
+        metadata_bytes=metadata, sparsity_source=source, details=details,
     )

@@ -22,6 +22,21 @@ partial sums accumulated in the ofmap buffer at 32 bits; ws/is streams are cut i
 each) whose partial sums, and for ws whose input strip, fit on chip.
 ``timing`` scalesim: SCALE-Sim 3.0.0's fold cycles, SRAM counts and estimate-buffer traffic
 (scalesim_timing), one DRAM interface per operand as in its USER bandwidth mode.
+
+Sparse runs (cosim/datapaths/systolic_sparse.py) describe what the sparsity changes with optional
+layer columns (:data:`SPARSE_KEYS`; 1-D per layer or 2-D layers × designs; a negative value, or a
+missing key, means "as dense"):
+
+    array_k            the reduction the array walks (N:M skipping: ⌈K/M⌉·N kept slots); folds, stream,
+                       filter counts and partial sums follow it, the activations are still read in full
+    filter_bytes_scale stored bytes of the filter operand per array element over its precision's bytes
+    ifmap_bytes_scale  the same for the ifmap operand (compressed formats: values + metadata, < 1)
+    fold_pairs         (row fold, column fold) pairs of the layer, all groups (weight compaction on ws)
+    out_row_folds      Σ over groups and column folds of columns × row folds (the partial sums ws/is
+                       emit: M · out_row_folds)
+    stream_cycles      Σ over the layer's folds of the cycles spent streaming (slowest lane per fold)
+    executed_macs      MAC slots the array runs (register traffic follows them)
+    mapping_efficiency PEs holding useful work, averaged over folds
 """
 
 from __future__ import annotations
@@ -44,6 +59,8 @@ REGISTER_ACCESSES_PER_MAC = 4
 
 LAYER_KEYS = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "ifmap_ws_blocks", "act_bits",
               "weight_bits", "out_bits")
+SPARSE_KEYS = ("array_k", "filter_bytes_scale", "ifmap_bytes_scale", "fold_pairs", "out_row_folds",
+               "stream_cycles", "executed_macs", "mapping_efficiency")
 DESIGN_KEYS = ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "filter_bytes", "ofmap_bytes",
                "ifmap_word_bytes", "filter_word_bytes", "ofmap_word_bytes", "double_buffered",
                "dram_bytes_per_cycle", "ifmap_peak_bytes_per_cycle", "filter_peak_bytes_per_cycle",
@@ -76,23 +93,38 @@ def _bytes_of(bits):
     return np.maximum(bits, 1) / 8.0
 
 
-def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=None) -> dict[str, np.ndarray]:
-    """Cycles, traffic and actions of layers ``L`` on designs ``D`` (broadcastable arrays).
+def _override(L: Mapping[str, Any], key: str, default):
+    """Sparse column ``key`` of ``L`` where given and non-negative, ``default`` elsewhere (see SPARSE_KEYS)."""
+    v = L.get(key)
+    return default if v is None else np.where(np.asarray(v) < 0, default, v)
 
-    ``stream_cycles``: Σ over one group's folds of the cycles spent streaming operands; None = dense
-    (every fold streams T cycles). A sparse model passes its own (e.g. the slowest lane's nonzeros).
-    Counts are per layer (all groups); bytes are floats only where a precision is not whole bytes.
-    """
-    g, m, n, k = L["G"], L["M"], L["N"], L["K"]
+
+def _operand_bytes(L: Mapping[str, Any]):
+    """Bytes per array element of the ifmap, filter and ofmap operands (compressed formats scaled)."""
+    a_b, w_b, o_b = _bytes_of(L["act_bits"]), _bytes_of(L["weight_bits"]), _bytes_of(L["out_bits"])
+    if L.get("ifmap_bytes_scale") is not None:
+        a_b = a_b * _override(L, "ifmap_bytes_scale", 1.0)
+    if L.get("filter_bytes_scale") is not None:
+        w_b = w_b * _override(L, "filter_bytes_scale", 1.0)
+    return a_b, w_b, o_b
+
+
+def stream_chunks(L: Mapping[str, Any], D: Mapping[str, Any]):
+    """(chunks, chunk cycles): how a fold's stream of T is cut so that its partial sums (and, for ws,
+    its input strip) fit on chip (physical ws/is; one chunk otherwise). Every chunk is a fold of its
+    own; chunks are ``chunk cycles`` long except the last."""
+    m, n = L["M"], L["N"]
+    k = _override(L, "array_k", L["K"])
     rows, cols, df = D["rows"], D["cols"], D["dataflow"]
     scalesim = D["timing"] == 1
-    a_b, w_b, o_b = _bytes_of(L["act_bits"]), _bytes_of(L["weight_bits"]), _bytes_of(L["out_bits"])
-
-    # ---- folds and compute cycles -----------------------------------------------------------------
+    a_b, _, _ = _operand_bytes(L)
     sr, sc, t = mp.spatial_temporal(m, n, k, df)
-    row_folds, col_folds = st.fold_counts(sr, sc, rows, cols)
+    row_folds, _ = st.fold_counts(sr, sc, rows, cols)
     half = np.where(D["double_buffered"] == 1, 2, 1)
     psum_folds = np.where(df == 0, 0, row_folds - 1)  # partial sums an output gets before its last one
+    if L.get("out_row_folds") is not None:  # compacted ws: Σ columns × (row folds − 1) > 0 means partial sums
+        given = np.asarray(L["out_row_folds"])
+        psum_folds = np.where(given < 0, psum_folds, given - L["G"] * n)
     # Physical ws/is: a column fold's partial sums (ws: M × C, is: C × N) collect in the ofmap half at
     # 32 bits across its row folds. When they do not fit, the stream is cut into chunks of T that do,
     # each chunk a fold of its own (the stationary tile is loaded again), as a tiling compiler would.
@@ -104,12 +136,42 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     unique, halo = L["ifmap_unique"], L["ifmap_halo"]
     strip_chunk = np.where((df == 1) & (unique > words_in),
                            np.maximum(np.floor(np.maximum(words_in - halo, 1) * m / np.maximum(unique, 1)), 1), t)
-    chunks = np.where(scalesim | (df == 0), 1, mp.ceil_div(t, np.minimum(psum_chunk, strip_chunk).astype(np.int64)))
+    chunk = np.minimum(psum_chunk, strip_chunk).astype(np.int64)
+    chunks = np.where(scalesim | (df == 0), 1, mp.ceil_div(t, chunk))
+    return chunks, np.where(chunks == 1, t, chunk)
+
+
+def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=None) -> dict[str, np.ndarray]:
+    """Cycles, traffic and actions of layers ``L`` on designs ``D`` (broadcastable arrays).
+
+    ``stream_cycles``: Σ over one group's folds of the cycles spent streaming operands; None = dense
+    (every fold streams T cycles). A sparse model passes its own (e.g. the slowest lane's nonzeros), or
+    the layer total as the ``stream_cycles`` column of ``L`` (SPARSE_KEYS, module docstring).
+    Counts are per layer (all groups); bytes are floats only where a precision is not whole bytes.
+    """
+    g, m, n, k_dense = L["G"], L["M"], L["N"], L["K"]
+    k = _override(L, "array_k", k_dense)
+    rows, cols, df = D["rows"], D["cols"], D["dataflow"]
+    scalesim = D["timing"] == 1
+    a_b, w_b, o_b = _operand_bytes(L)
+
+    # ---- folds and compute cycles -----------------------------------------------------------------
+    sr, sc, t = mp.spatial_temporal(m, n, k, df)
+    row_folds, col_folds = st.fold_counts(sr, sc, rows, cols)
+    half = np.where(D["double_buffered"] == 1, 2, 1)
+    psum_folds = np.where(df == 0, 0, row_folds - 1)  # partial sums an output gets before its last one
+    chunks, _ = stream_chunks(L, D)
     folds = row_folds * col_folds * chunks
+    # Layer totals (all groups); sparse runs may replace the fold pairs and the stream cycles.
+    pairs = _override(L, "fold_pairs", g * row_folds * col_folds)
+    layer_folds = pairs * chunks
     fold_cycles = np.where(scalesim, st.scalesim_fold_cycles(rows, cols, t, df),
                            st.physical_fold_cycles(rows, cols, t, df))
-    streams = row_folds * col_folds * t if stream_cycles is None else stream_cycles
-    compute = g * (folds * (fold_cycles - t) + streams) - np.where(scalesim, g, 0)
+    if stream_cycles is not None:
+        streams = g * stream_cycles
+    else:
+        streams = _override(L, "stream_cycles", pairs * t)
+    compute = layer_folds * (fold_cycles - t) + streams - np.where(scalesim, g, 0)
 
     # ---- on-chip capacity (elements) ----------------------------------------------------------------
     words_i = D["ifmap_bytes"] // D["ifmap_word_bytes"]
@@ -120,6 +182,7 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
 
     # ---- DRAM traffic (elements per group) ----------------------------------------------------------
     # SCALE-Sim's estimate buffer forgets by fill count, so its strips run on across sweeps.
+    unique, halo = L["ifmap_unique"], L["ifmap_halo"]
     ifmap_rd = mp.ifmap_dram_elems(df, cols, m, n, k, unique, halo, L["ifmap_valid"], L["ifmap_ws_blocks"], cap_i,
                                    continuous=scalesim, ws_columns=scalesim)
     filter_rd = mp.filter_dram_elems(df, rows, cols, m, n, k, cap_f, epoch=cap_f, use_epoch=scalesim)
@@ -127,29 +190,36 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     filter_rd = np.where((df == 1) & (chunks > 1) & (k * np.minimum(cols, n) > cap_f), filter_rd * chunks, filter_rd)
     out_writes = mp.ofmap_write_elems(df, rows, m, n, k)  # array-side writes, partial sums included
     mn = m * n
+    if L.get("out_row_folds") is not None:  # compacted ws: each column fold has its own row folds
+        layer_out_writes = _override(L, "out_row_folds", g * n * np.where(df == 0, 1, row_folds)) * m
+        layer_psums = np.where(df == 0, 0, layer_out_writes - g * mn)
+    else:
+        layer_out_writes, layer_psums = g * out_writes, g * (mn * psum_folds)
+    dram_ifmap = g * ifmap_rd * a_b
+    dram_filter = g * filter_rd * w_b
     dram_read = g * (ifmap_rd * a_b + filter_rd * w_b)
     # SCALE-Sim streams every partial sum out to DRAM; physical timing writes each output once.
-    dram_write = g * np.where(scalesim, out_writes, mn) * o_b
+    dram_write = np.where(scalesim, layer_out_writes, g * mn) * o_b
 
     # ---- SRAM traffic (array side, elements per group) ----------------------------------------------
-    ifmap_entries = np.where(scalesim, m * k, L["ifmap_valid"])  # SCALE-Sim counts out-of-bounds taps
+    ifmap_entries = np.where(scalesim, m * k_dense, L["ifmap_valid"])  # SCALE-Sim counts out-of-bounds taps
     sram_ifmap_rd = np.where(df == 2, ifmap_entries * chunks, ifmap_entries * col_folds)
     sram_filter_rd = k * n * np.where(df == 0, row_folds, np.where(df == 1, chunks, col_folds))
-    quirk = np.where(scalesim, st.scalesim_ofmap_quirk_words(df, rows, cols, folds), 0)
-    sram_ofmap_wr = out_writes + quirk
+    quirk = np.where(scalesim, st.scalesim_ofmap_quirk_words(df, rows, cols, layer_folds), 0)
+    layer_ofmap_wr = layer_out_writes + quirk
     # Physical read-modify-write of the partial sums held on chip (SCALE-Sim counts no ofmap reads).
-    sram_ofmap_rd_psum = np.where(scalesim, 0, mn * psum_folds)
-    ofmap_wr_bytes = np.where(scalesim, sram_ofmap_wr * o_b, mn * o_b + mn * psum_folds * PSUM_BYTES)
+    layer_psum_rd = np.where(scalesim, 0, layer_psums)
+    ofmap_wr_bytes = np.where(scalesim, layer_ofmap_wr * o_b, g * mn * o_b + layer_psums * PSUM_BYTES)
 
     # Fills and drains: the DRAM side of each buffer is an SRAM write (fill) or read (drain) too.
     sram_rd = {"ifmap": g * sram_ifmap_rd * a_b, "filter": g * sram_filter_rd * w_b,
-               "ofmap": g * (sram_ofmap_rd_psum * PSUM_BYTES) + dram_write}
-    sram_wr = {"ifmap": g * ifmap_rd * a_b, "filter": g * filter_rd * w_b, "ofmap": g * ofmap_wr_bytes}
+               "ofmap": layer_psum_rd * PSUM_BYTES + dram_write}
+    sram_wr = {"ifmap": g * ifmap_rd * a_b, "filter": g * filter_rd * w_b, "ofmap": ofmap_wr_bytes}
 
     # ---- stalls -------------------------------------------------------------------------------------
     # SRAM ports: an array-side stream the banks cannot deliver slows the array down.
     array_bytes = {"ifmap": g * sram_ifmap_rd * a_b, "filter": g * sram_filter_rd * w_b,
-                   "ofmap": g * (ofmap_wr_bytes + sram_ofmap_rd_psum * PSUM_BYTES)}
+                   "ofmap": ofmap_wr_bytes + layer_psum_rd * PSUM_BYTES}
     sram_bound = np.zeros_like(compute, dtype=np.float64)
     for buf in ("ifmap", "filter", "ofmap"):
         sram_bound = np.maximum(sram_bound, np.ceil(array_bytes[buf] / D[f"{buf}_peak_bytes_per_cycle"]))
@@ -171,32 +241,35 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     read_stall = np.maximum(
         st.port_stall_cycles(g * ifmap_rd, np.minimum(g * ifmap_rd, words_i - words_i // 2), wpc_i, busy),
         st.port_stall_cycles(g * filter_rd, np.minimum(g * filter_rd, words_f - words_f // 2), wpc_f, busy))
-    write_stall = st.write_stall_cycles(g * out_writes, words_o, wpc_o, busy, g * folds,
+    write_stall = st.write_stall_cycles(layer_out_writes, words_o, wpc_o, busy, layer_folds,
                                         st.write_gap_cycles(rows, t, df))
     ss_stall = np.maximum(read_stall, write_stall)
     dram_stall = np.where(scalesim, ss_stall, phys_stall)
 
     stall = sram_stall + dram_stall
     total = compute + stall
-    macs = g * m * n * k
+    macs = g * m * n * k_dense
+    executed = _override(L, "executed_macs", macs)
+    mapping_eff = _override(L, "mapping_efficiency", mp.mapping_efficiency(sr, sc, rows, cols))
     return {
         "compute_cycles": compute.astype(np.int64), "stall_cycles": stall.astype(np.int64),
         "total_cycles": (total).astype(np.int64),
         "sram_stall_cycles": sram_stall.astype(np.int64), "dram_stall_cycles": dram_stall.astype(np.int64),
-        "macs": macs, "folds": g * folds, "row_folds": row_folds, "col_folds": col_folds,
-        "mapping_efficiency": mp.mapping_efficiency(sr, sc, rows, cols),
+        "macs": macs, "folds": layer_folds, "row_folds": row_folds, "col_folds": col_folds,
+        "stream_cycles": streams, "mapping_efficiency": mapping_eff,
         "utilization": macs / (rows * cols * np.maximum(total, 1)),
         "dram_read_bytes": dram_read, "dram_write_bytes": dram_write,
+        "dram_ifmap_read_bytes": dram_ifmap, "dram_filter_read_bytes": dram_filter,
         "dram_ifmap_read_elems": g * ifmap_rd, "dram_filter_read_elems": g * filter_rd,
-        "dram_ofmap_write_elems": g * np.where(scalesim, out_writes, mn), "chunks": chunks,
+        "dram_ofmap_write_elems": np.where(scalesim, layer_out_writes, g * mn), "chunks": chunks,
         "sram_ifmap_read_elems": g * sram_ifmap_rd, "sram_filter_read_elems": g * sram_filter_rd,
-        "sram_ofmap_write_elems": g * sram_ofmap_wr, "sram_ofmap_psum_read_elems": g * sram_ofmap_rd_psum,
+        "sram_ofmap_write_elems": layer_ofmap_wr, "sram_ofmap_psum_read_elems": layer_psum_rd,
         "sram_ifmap_read_bytes": sram_rd["ifmap"], "sram_filter_read_bytes": sram_rd["filter"],
         "sram_ofmap_read_bytes": sram_rd["ofmap"], "sram_ifmap_write_bytes": sram_wr["ifmap"],
         "sram_filter_write_bytes": sram_wr["filter"], "sram_ofmap_write_bytes": sram_wr["ofmap"],
         "sram_read_bytes": sram_rd["ifmap"] + sram_rd["filter"] + sram_rd["ofmap"],
         "sram_write_bytes": sram_wr["ifmap"] + sram_wr["filter"] + sram_wr["ofmap"],
-        "register_accesses": REGISTER_ACCESSES_PER_MAC * macs,
+        "register_accesses": REGISTER_ACCESSES_PER_MAC * executed,
     }
 
 
@@ -205,7 +278,9 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
 
     ``gemms``: 1-D int arrays G, M, N, K per layer, optionally with the footprint and precision
     columns and the ``problems`` of cosim.mapping.layer_arrays (plain GEMMs of 8-bit operands
-    otherwise). ``designs``: 1-D arrays of :func:`design_arrays` (keys DESIGN_KEYS). Returns 2-D
+    otherwise), and optionally sparse columns (SPARSE_KEYS: 1-D per layer or 2-D layers × designs,
+    as cosim.datapaths.systolic_sparse.evaluate_sparse_batch builds them).
+    ``designs``: 1-D arrays of :func:`design_arrays` (keys DESIGN_KEYS). Returns 2-D
     arrays (layers × designs), among them total_cycles, compute_cycles, stall_cycles, dram_read_bytes, dram_write_bytes, sram_read_bytes,
     sram_write_bytes, macs, register_accesses and the per-buffer SRAM bytes.
     """
@@ -215,6 +290,10 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
     L["ifmap_ws_blocks"] = mp.ws_block_elems(None if problems is None else problems[:, None],
                                              L["ifmap_valid"][:, None], L["ch_per_group"][:, None], Dd["rows"])
     L = {k: (v if k == "ifmap_ws_blocks" else np.asarray(v)[:, None]) for k, v in L.items() if k in LAYER_KEYS}
+    for key in SPARSE_KEYS:
+        if key in gemms:
+            v = np.asarray(gemms[key])
+            L[key] = v if v.ndim == 2 else v[:, None]
     out = systolic_model(L, Dd)
     shape = np.broadcast_shapes(L["M"].shape, Dd["rows"].shape)
     return {k: np.broadcast_to(v, shape) for k, v in out.items()}

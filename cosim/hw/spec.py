@@ -139,6 +139,11 @@ class SystolicSpec:
 
     ``timing``: ``physical`` uses cosim's own fold latency (see cosim/datapaths/systolic.py);
     ``scalesim`` reproduces SCALE-Sim 3.0.0's cycle counts exactly.
+    ``dual_side_sparse``: activation zeros (``layer.act_density``, a statistical model) are gated,
+    skipped and compressed like weight zeros, as ``sparsity`` says; off, activations count as dense.
+    ``unsupported_pattern``: with N:M skipping, a sparse layer whose weights fit none of
+    ``sparsity.nm_patterns`` runs dense (``dense``) or stops with an error (``error``).
+    (cosim/datapaths/systolic_sparse.py; the same two keys as the sparse tensor core spec.)
     """
 
     name: str
@@ -151,8 +156,12 @@ class SystolicSpec:
     sparsity: SparseFeatures = field(default_factory=SparseFeatures)
     kind: Literal["systolic"] = "systolic"
     description: str = ""
+    dual_side_sparse: bool = False
+    unsupported_pattern: Literal["dense", "error"] = "dense"
 
     def __post_init__(self) -> None:
+        require(self.unsupported_pattern in ("dense", "error"),
+                f"unsupported_pattern '{self.unsupported_pattern}' is unknown; use dense or error")
         require(0 < self.clock_mhz <= 10000, f"clock_mhz must be in (0, 10000], got {self.clock_mhz}")
         require(self.timing in ("physical", "scalesim"), f"timing '{self.timing}' is unknown; use physical or scalesim")
         # A buffer must hold at least one operand row/column for the array, or nothing can stream.

@@ -1,0 +1,488 @@
+"""What sparsity changes on a systolic array: zero gating, N:M and unstructured skipping, compressed
+operands. ``plan_layer`` turns a layer and a spec into the sparse columns of the one systolic model
+(cosim/datapaths/systolic_batch.py, SPARSE_KEYS) plus the MAC accounting; ``simulate_layer`` in
+cosim/datapaths/systolic.py and :func:`evaluate_sparse_batch` both use it, so they agree exactly.
+
+Each feature says what it saves (DESIGN.md):
+
+* **zero gating** (``sparsity.zero_gating``) saves energy only: a MAC slot whose operand is zero runs
+  gated (``mac_gated:<p>`` actions, ``gated_macs``); cycles and traffic are the dense ones.
+* **N:M skipping** (``skipping: nm``, S2TA: Liu et al., HPCA 2022; VEGETA: Jeong et al., HPCA 2023):
+  weights that fit a listed N:M pattern along K are stored as their kept N of every M with a
+  ⌈log2 M⌉-bit index each; a PE multiplies a kept weight by the activation its index selects out of
+  the M of its block. The array so walks K' = ⌈K/M⌉·N instead of K (``array_k``), in every dataflow:
+  the stream shrinks exactly (os: T = K'), or the row folds do (ws, is: Sr = K'). The activations
+  are still read in full (K per output row), at M/N times the per-row rate. Among the listed patterns
+  the one with the fewest slots wins; a sparse layer that fits none runs dense (``details`` says so)
+  or, with ``unsupported_pattern: error``, stops with a one-line error.
+* **unstructured skipping** (``skipping: unstructured``): every lane of PEs advances at the pace of
+  its own nonzeros, so a fold lasts as long as its slowest lane. Lanes per dataflow (GEMM view: weights
+  W are N × K, the mask (groups, N, K)):
+
+    os  T = K streams down the columns; column j carries filter n_j's weights, so a column lane's work
+        is that filter's nonzeros over all of K: fold stream = max over the fold's C filters.
+    ws  the weights are stationary, the stream is the activations (T = M): a zero weight cannot shorten
+        it. Skipping compacts each column instead: column j holds only filter n_j's nonzeros (values +
+        K indices) and a column fold needs ⌈max_j nnz_j / R⌉ row folds, not ⌈K/R⌉ — its slowest lane
+        is again its densest filter. Each PE picks its activation by index (as in N:M).
+    is  T = N streams across the rows; row i carries the weights of reduction index k_i for every
+        filter, so a row lane's work is column k_i of the mask over the fold's chunk of N: fold stream
+        = max over the fold's R reduction indices (kernels.fold_lane_stats lanes "k").
+
+  This is the best a rigid array can do (lanes decoupled by ideal operand buffers), and it still
+  falls well short of 1/density: the busiest lane sets the pace (``load_imbalance`` = Σ busiest /
+  Σ mean lane over folds) and every fold keeps its fill and drain.
+* **activations** (``dual_side_sparse``, statistical: each activation is zero with probability
+  1 − act_density, independently). Zero activations count as ineffectual everywhere (gated under
+  gating). Under unstructured skipping an os or ws PE also skips them: a PE whose stream holds w
+  effectual weight steps needs Binomial(w, act_density) of them and the fold waits for the busiest PE,
+  E[max] (cosim.sparsity.expected_max_binomial) taken over all the fold's PEs with its busiest
+  lane's w — an upper bound. An is PE holds its activation for the whole fold: no cycles saved.
+* **compressed formats** (``compressed_format``): the weights are stored and moved as bitmap, CSR or
+  RLE (kernels.compressed_sizes on the mask), or as N:M slots + indices for a layer that runs N:M;
+  the activations (dual-side only) as the same format of a random mask at act_density. A tensor stays
+  dense where its encoding would be larger. DRAM and SRAM bytes follow the stored size; the metadata
+  moved from DRAM is ``metadata_bytes``.
+
+Masks: a layer's own mask where it has one (``sparsity_source`` 'mask'), otherwise
+cosim.sparsity.synthesize_mask with seed :data:`MASK_SEED` ('statistical'). Lane profiles are cached
+per (mask, array shape, dataflow, chunk), so sweeps compute each once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from cosim import kernels
+from cosim import mapping as mp
+from cosim.datapaths.systolic_batch import SPARSE_KEYS, design_arrays, evaluate_batch, stream_chunks
+from cosim.errors import CosimError, require
+from cosim.graph import Layer
+from cosim.hw.spec import SparseFeatures
+from cosim.sparsity import expected_max_binomial, synthesize_mask
+
+MASK_SEED = 0  # statistical stand-in masks: cosim.sparsity.synthesize_mask(layer, seed=MASK_SEED)
+_MASK_CACHE_BYTES = 256 << 20  # masks kept for reuse (ResNet-50's weights take 25 MB as bool masks)
+_MASK_CACHE_SIZE = 256
+
+
+# ---- how the weights run -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeightRun:
+    mode: str  # dense | nm | lanes
+    array_k: int  # reduction the array walks
+    n: int = 0  # N:M pattern run (mode nm)
+    m: int = 0
+    note: str = ""
+
+
+def _parse_pattern(text: str) -> tuple[int, int]:
+    n, m = text.split(":")
+    return int(n), int(m)
+
+
+def nm_fits(n: int, m: int, hw_n: int, hw_m: int) -> bool:
+    """Does every row pruned n:m (no mask known) satisfy hw_n:hw_m? Only when each hw_m-block of K is
+    guaranteed at most hw_n nonzeros: whole n:m groups inside it, or one n:m group spanning it."""
+    if m % hw_m == 0:
+        return n <= hw_n
+    if hw_m % m == 0:
+        return n * (hw_m // m) <= hw_n
+    return False
+
+
+def weight_run(layer: Layer, spec: Any) -> WeightRun:
+    """How ``layer``'s weights run on ``spec``'s array (raises CosimError where an N:M array must
+    refuse a pattern it cannot skip)."""
+    k = layer.gemm_k
+    feats: SparseFeatures = spec.sparsity
+    sp = layer.weight_sparsity
+    dual = spec.dual_side_sparse and layer.act_density < 1.0
+    if feats.skipping == "none":
+        return WeightRun("dense", k, note="no skipping: zero weights are " + ("gated" if feats.zero_gating
+                                                                               else "multiplied"))
+    if not layer.has_weights:
+        return WeightRun("dense", k, note="no weights (both operands are activations): runs dense")
+    dense_w = sp.is_dense and sp.mask is None
+    if feats.skipping == "unstructured":
+        if dense_w and not dual:
+            return WeightRun("dense", k, note="dense weights")
+        return WeightRun("lanes", k, note=f"{sp.label} weights: lanes skip zeros, a fold waits for its slowest lane")
+    if dense_w or sp.density >= 1.0 or (sp.kind == "nm" and sp.n == sp.m and sp.mask is None):
+        return WeightRun("dense", k, note="dense weights run dense")
+    best: tuple[int, int, int] | None = None
+    for text in feats.nm_patterns:
+        hw_n, hw_m = _parse_pattern(text)
+        if sp.mask is not None:
+            ok = kernels.first_nm_violation(sp.mask, hw_n, hw_m) is None
+        else:
+            ok = sp.kind == "nm" and nm_fits(sp.n, sp.m, hw_n, hw_m)
+        slots = mp.ceil_div(k, hw_m) * hw_n
+        if ok and (best is None or slots < best[0]):
+            best = (slots, hw_n, hw_m)
+    if best is not None:
+        if best[0] < k:
+            return WeightRun("nm", best[0], best[1], best[2], note=f"{sp.label} weights run as {best[1]}:{best[2]}")
+        return WeightRun("dense", k, note=f"{sp.label} weights fit {best[1]}:{best[2]} but K={k} is too short to gain")
+    listed = ", ".join(feats.nm_patterns)
+    if spec.unsupported_pattern == "error":
+        raise CosimError(f"layer '{layer.name}': {sp.label} weight sparsity cannot be skipped by '{spec.name}' "
+                         f"(it skips N:M patterns {listed}); prune to one of those or set "
+                         "unsupported_pattern: dense to run such layers dense")
+    return WeightRun("dense", k, note=f"{sp.label} weights run dense (the array skips only {listed})")
+
+
+# ---- masks -----------------------------------------------------------------------------------------
+_MASKS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_DIGESTS: OrderedDict[int, tuple[np.ndarray, str]] = OrderedDict()  # id(mask) → (the mask, its digest)
+
+
+def _digest(mask: np.ndarray) -> str:
+    """Content hash of a mask, computed once per mask object (the cache holds the object, so its id
+    cannot be reused while cached)."""
+    hit = _DIGESTS.get(id(mask))
+    if hit is not None and hit[0] is mask:
+        return hit[1]
+    digest = hashlib.blake2b(np.packbits(np.asarray(mask) != 0).tobytes(), digest_size=16).hexdigest()
+    _DIGESTS[id(mask)] = (mask, digest)
+    while len(_DIGESTS) > _MASK_CACHE_SIZE:
+        _DIGESTS.popitem(last=False)
+    return digest
+
+
+def layer_mask(layer: Layer) -> tuple[tuple, np.ndarray]:
+    """(cache key, (groups, N, K) mask) of a weight layer: its own mask, else a synthesized one."""
+    sp = layer.weight_sparsity
+    shape = (layer.groups, layer.gemm_n, layer.gemm_k)
+    if sp.mask is not None:
+        require(tuple(sp.mask.shape) == shape, f"layer '{layer.name}': weight mask shape {tuple(sp.mask.shape)} does "
+                                               f"not match the layer's (groups, N, K) = {shape}; prune the layer as built")
+        key = ("mask", shape, _digest(sp.mask))
+    else:
+        key = ("synth", layer.name, shape, sp.kind, sp.density, sp.n, sp.m, sp.block_h, sp.block_w, MASK_SEED)
+    if key in _MASKS:
+        _MASKS.move_to_end(key)
+        return key, _MASKS[key]
+    mask = np.asarray(sp.mask != 0) if sp.mask is not None else synthesize_mask(layer, seed=MASK_SEED)
+    _remember(key, mask)
+    return key, mask
+
+
+def _remember(key: tuple, mask: np.ndarray) -> None:
+    _MASKS[key] = mask
+    while len(_MASKS) > 1 and (len(_MASKS) > _MASK_CACHE_SIZE
+                               or sum(m.nbytes for m in _MASKS.values()) > _MASK_CACHE_BYTES):
+        _MASKS.popitem(last=False)
+
+
+# ---- lanes -----------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=65536)
+def _emax(trials: int, p: float, lanes: int) -> float:
+    return expected_max_binomial(int(trials), float(p), int(lanes))
+
+
+@dataclass(frozen=True)
+class LaneProfile:
+    """What the lanes of an unstructured-skipping array need for one layer (all groups); -1 = dense."""
+
+    stream_cycles: int
+    fold_pairs: int
+    out_row_folds: int
+    mapping_efficiency: float
+    busiest_sum: float  # Σ over folds of the busiest lane's nonzeros
+    mean_sum: float  # Σ over folds of the mean lane's nonzeros (perfect balance)
+    lane_max_nonzeros: int  # the busiest lane of any fold
+
+    @property
+    def load_imbalance(self) -> float:
+        return self.busiest_sum / self.mean_sum if self.mean_sum > 0 else 1.0
+
+
+def _split(total: int, size: int) -> list[tuple[int, int]]:
+    """(count, length) of the pieces cutting ``total`` into pieces of ``size`` (last one shorter)."""
+    full, rest = divmod(total, size)
+    return [(c, s) for c, s in ((full, size), (1, rest)) if c and s]
+
+
+@functools.lru_cache(maxsize=4096)
+def lane_profile(mask_key: tuple, m: int, rows: int, cols: int, dataflow: int, chunk: int,
+                 act_density: float) -> LaneProfile:
+    """Lane work of the mask ``mask_key`` (from :func:`layer_mask`) on an R × C array (module docstring).
+    ``m``: GEMM M per group; ``chunk``: stream cycles per chunk of an is/ws fold (systolic_batch.
+    stream_chunks); ``act_density`` < 1: PEs also skip zero activations (os, ws)."""
+    mask = _MASKS[mask_key]
+    g, n, k = mask.shape
+    if dataflow in (0, 1):  # column lanes: one filter each, over all of K
+        st = kernels.fold_lane_stats(mask, tile_n=cols, tile_k=k, lanes="n")
+        kmax, tot, lanes = st.max_lane[:, :, 0].astype(np.int64), st.total[:, :, 0], st.lanes[:, :, 0]
+        mean_sum = float(np.sum(tot / lanes))
+        peak = int(kmax.max()) if kmax.size else 0
+        if dataflow == 0:
+            row_pieces = _split(m, rows)
+            if act_density < 1.0:
+                stream = sum(cnt * _emax(int(w), act_density, r * int(c))
+                             for w, c in zip(kmax.ravel(), lanes.ravel()) for cnt, r in row_pieces)
+            else:
+                stream = mp.ceil_div(m, rows) * int(kmax.sum())
+            rf = mp.ceil_div(m, rows)
+            return LaneProfile(math.ceil(stream - 1e-9), -1, -1, -1.0, float(rf * kmax.sum()), rf * mean_sum, peak)
+        rfs = np.maximum(mp.ceil_div(kmax, rows), 1)  # ws: compacted row folds per column fold
+        pairs = int(rfs.sum())
+        stream = -1
+        if act_density < 1.0:
+            chunks = _split(m, chunk)
+            total = 0.0
+            for w, c, r in zip(kmax.ravel(), lanes.ravel(), rfs.ravel()):
+                used = [(int(r) - 1, rows), (1, max(int(w) - (int(r) - 1) * rows, 1))]  # rows holding weights
+                total += sum(pc * cc * _emax(length, act_density, pr * int(c))
+                             for pc, pr in used if pc for cc, length in chunks)
+            stream = math.ceil(total - 1e-9)
+        return LaneProfile(stream, pairs, int((lanes * rfs).sum()), float(tot.sum()) / (pairs * rows * cols),
+                           float(kmax.sum()), mean_sum, peak)
+    # is: row lanes, one reduction index each, over the fold's chunk of N
+    st = kernels.fold_lane_stats(mask, tile_n=chunk, tile_k=rows, lanes="k")
+    cf = mp.ceil_div(m, cols)
+    busiest = int(st.max_lane.astype(np.int64).sum())
+    return LaneProfile(cf * busiest, -1, -1, -1.0, float(cf * busiest), cf * float(np.sum(st.total / st.lanes)),
+                       int(st.max_lane.max()) if st.max_lane.size else 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _nonzeros(mask_key: tuple) -> int:
+    return int(np.count_nonzero(_MASKS[mask_key]))
+
+
+# ---- compressed operands ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def _weight_stored_bytes(mask_key: tuple, fmt: str, bits: int, nm: tuple[int, int] | None) -> tuple[int, int]:
+    """(stored bytes, metadata bytes) of the weights of mask ``mask_key`` in ``fmt`` (kernels)."""
+    size = kernels.compressed_sizes(_MASKS[mask_key], bits, nm=nm)[fmt]
+    return size.total_bytes, size.metadata_bytes
+
+
+@functools.lru_cache(maxsize=1024)
+def _act_stored_bytes(rows: int, cols: int, density: float, fmt: str, bits: int) -> tuple[int, int]:
+    """(stored bytes, metadata bytes) of an activation tensor (rows × cols, e.g. channels × positions)
+    whose elements are nonzero with probability ``density`` (a random mask, fixed seed), in ``fmt``."""
+    rng = np.random.default_rng([MASK_SEED, zlib.crc32(f"{rows}x{cols}".encode())])
+    mask = (rng.random((1, rows, cols)) < density)
+    size = kernels.compressed_sizes(mask, bits)[fmt]
+    return size.total_bytes, size.metadata_bytes
+
+
+# ---- the plan --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SparsePlan:
+    columns: Mapping[str, float]  # sparse columns of the systolic model (SPARSE_KEYS)
+    macs: int
+    effectual_macs: int
+    executed_macs: int
+    gated_macs: int
+    filter_metadata_fraction: float  # metadata share of the stored filter bytes
+    ifmap_metadata_fraction: float
+    source: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def skipped_macs(self) -> int:
+        return self.macs - self.executed_macs
+
+    @property
+    def ideal_speedup(self) -> float:
+        """Dense MACs over the MACs a skipping array must run: the speedup of a perfect, overhead-free
+        array (1/density for weight sparsity); 1.0 where nothing is skipped."""
+        return self.macs / max(self.effectual_macs, 1) if self.executed_macs < self.macs else 1.0
+
+
+def sparse_array(spec: Any) -> bool:
+    return spec.sparsity != SparseFeatures() or spec.dual_side_sparse
+
+
+def plan_layer(layer: Layer, spec: Any, L: Mapping[str, Any], D: Mapping[str, Any]) -> SparsePlan | None:
+    """The sparse run of compute ``layer`` on ``spec``; None where array and layer are both dense.
+    ``L``, ``D``: the layer's and the design's columns of the systolic model (0-d)."""
+    sp = layer.weight_sparsity
+    dense_layer = not layer.has_weights or (sp.is_dense and sp.mask is None)
+    if not sparse_array(spec) and dense_layer:
+        return None
+    if layer.has_weights and sp.mask is not None:
+        layer_mask(layer)  # checks the mask's shape before anything reads it
+    feats = spec.sparsity
+    act_d = layer.act_density if spec.dual_side_sparse else 1.0
+    run = weight_run(layer, spec)
+    g, m, n, k = int(L["G"]), int(L["M"]), int(L["N"]), int(L["K"])
+    macs = g * m * n * k
+    mask_key = mask = None
+    needs_mask = not dense_layer and (run.mode == "lanes" or feats.compressed_format in ("bitmap", "csr", "rle")
+                                      or sp.mask is not None)
+    if run.mode == "lanes" and dense_layer:  # dense weights, zero activations skipped
+        mask_key = ("ones", (g, n, k))
+        if mask_key not in _MASKS:
+            _remember(mask_key, np.ones((g, n, k), dtype=bool))
+        mask = _MASKS[mask_key]
+    elif needs_mask:
+        mask_key, mask = layer_mask(layer)
+    if dense_layer:
+        weight_nnz = g * n * k
+    elif mask is not None:
+        weight_nnz = _nonzeros(mask_key)
+    else:
+        weight_nnz = round(sp.density * g * n * k)
+    effectual = round(weight_nnz * m * act_d)
+
+    columns: dict[str, float] = {}
+    details: dict[str, Any] = {"weight_pattern": sp.label if layer.has_weights else "none (activations)",
+                               "weight_run": run.note, "skipping": feats.skipping, "zero_gating": feats.zero_gating,
+                               "act_density": act_d, "array_k": run.array_k}
+    if run.mode == "nm":
+        columns["array_k"] = run.array_k
+        executed = g * m * n * run.array_k
+        details["nm_pattern"] = f"{run.n}:{run.m}"
+    elif run.mode == "lanes":
+        executed = effectual
+    else:
+        executed = macs
+    if executed != macs:
+        columns["executed_macs"] = executed
+
+    # Storage of the operands (filter: weights; ifmap: activations, dual-side only).
+    w_bits = layer.weight_bits if layer.has_weights else layer.act_bits
+    dense_w_bytes = math.ceil(g * n * k * w_bits / 8)
+    stored_w, meta_w, fmt_w = dense_w_bytes, 0, "dense"
+    fmt = feats.compressed_format
+    if layer.has_weights and not dense_layer and fmt != "none":
+        if fmt == "nm" and run.mode == "nm":
+            if mask is not None:
+                stored, meta = _weight_stored_bytes(mask_key, "nm", w_bits, (run.n, run.m))
+            else:  # the kernels' N:M size formula: N value slots and ⌈log2 M⌉ index bits per slot
+                slots = g * n * run.array_k
+                meta = math.ceil(slots * max(1, math.ceil(math.log2(max(run.m, 2)))) / 8)
+                stored = math.ceil(slots * w_bits / 8) + meta
+        elif fmt != "nm":
+            stored, meta = _weight_stored_bytes(mask_key, fmt, w_bits, None)
+        else:
+            stored = meta = None
+        if stored is not None and stored < dense_w_bytes:
+            stored_w, meta_w, fmt_w = stored, meta, fmt
+    if fmt_w != "dense":  # bytes per array element: the stored tensor spread over the slots the array walks
+        columns["filter_bytes_scale"] = stored_w / (g * n * run.array_k * w_bits / 8)
+    elif run.array_k != k:  # dense storage, N:M run: every dense weight is read to pick the kept ones
+        columns["filter_bytes_scale"] = k / run.array_k
+    details.update(filter_format=fmt_w, filter_stored_bytes=stored_w, filter_dense_bytes=dense_w_bytes)
+
+    meta_a_frac, fmt_a = 0.0, "dense"
+    if act_d < 1.0 and fmt in ("bitmap", "csr", "rle"):
+        rows_a, cols_a = layer.batch * layer.in_channels, layer.in_h * layer.in_w
+        stored_a, meta_a = _act_stored_bytes(rows_a, cols_a, round(act_d, 6), fmt, layer.act_bits)
+        dense_a = math.ceil(rows_a * cols_a * layer.act_bits / 8)
+        if stored_a < dense_a:
+            columns["ifmap_bytes_scale"] = stored_a / dense_a
+            meta_a_frac, fmt_a = meta_a / stored_a, fmt
+    details["ifmap_format"] = fmt_a
+
+    if run.mode == "lanes":
+        rows, cols, df = int(D["rows"]), int(D["cols"]), int(D["dataflow"])
+        prof = lane_profile(mask_key, m, rows, cols, df, 1, 1.0) if df != 2 else None
+        if df == 1:  # compacted ws folds decide the chunking of the stream
+            columns.update(fold_pairs=prof.fold_pairs, out_row_folds=prof.out_row_folds)
+        # The chunk length matters to is lanes, and to ws PEs skipping zero activations chunk by chunk.
+        if df == 2 or (df == 1 and act_d < 1.0):
+            _, chunk = stream_chunks({**L, **columns}, D)
+            prof = lane_profile(mask_key, m, rows, cols, df, int(chunk), act_d if df == 1 else 1.0)
+        elif df == 0 and act_d < 1.0:
+            prof = lane_profile(mask_key, m, rows, cols, df, 1, act_d)
+        for key in ("stream_cycles", "fold_pairs", "out_row_folds", "mapping_efficiency"):
+            v = getattr(prof, key)
+            if v >= 0:
+                columns[key] = v
+        details.update(load_imbalance=round(prof.load_imbalance, 4), lane_max_nonzeros=prof.lane_max_nonzeros,
+                       lane_busiest_sum=prof.busiest_sum, lane_mean_sum=round(prof.mean_sum, 3))
+
+    weight_src = "dense" if dense_layer else ("mask" if sp.mask is not None else "statistical")
+    stat = weight_src == "statistical" or act_d < 1.0
+    source = "statistical" if stat else ("mask" if weight_src == "mask" else "dense")
+    details.update(weight_source=weight_src, activation_source="statistical" if act_d < 1.0 else "dense")
+    gated = executed - effectual if feats.zero_gating else 0
+    return SparsePlan(columns=columns, macs=macs, effectual_macs=effectual, executed_macs=executed, gated_macs=gated,
+                      filter_metadata_fraction=meta_w / stored_w if stored_w else 0.0,
+                      ifmap_metadata_fraction=meta_a_frac, source=source, details=details)
+
+
+def mac_actions(plan: SparsePlan | None, macs: int, mac_bits: int) -> dict[str, float]:
+    """MAC actions of a run: executed MAC slots at full energy, gated ones (when gating) apart."""
+    if plan is None:
+        return {f"mac:int{mac_bits}": float(macs)}
+    out = {f"mac:int{mac_bits}": float(plan.executed_macs - plan.gated_macs)}
+    if plan.details.get("zero_gating"):
+        out[f"mac_gated:int{mac_bits}"] = float(plan.gated_macs)
+    return out
+
+
+def metadata_bytes(plan: SparsePlan | None, dram_ifmap_bytes: float, dram_filter_bytes: float) -> int:
+    """Metadata moved from DRAM: the metadata share of each compressed operand's DRAM reads."""
+    if plan is None:
+        return 0
+    return int(round(plan.ifmap_metadata_fraction * float(dram_ifmap_bytes)
+                     + plan.filter_metadata_fraction * float(dram_filter_bytes)))
+
+
+# ---- batch -----------------------------------------------------------------------------------------
+def _signature(spec: Any, dims: Mapping[str, Any]) -> tuple:
+    """What a plan depends on besides the layer (designs that share it share plans): the array's shape,
+    dataflow and chunking only matter to lane skipping."""
+    lanes = spec.sparsity.skipping == "unstructured"
+    return (spec.sparsity, spec.dual_side_sparse, spec.unsupported_pattern,
+            spec.name if spec.unsupported_pattern == "error" else "",
+            *(int(dims[key]) for key in ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "ofmap_bytes",
+                                         "double_buffered") if lanes))
+
+
+def evaluate_sparse_batch(layers: Sequence[Layer], specs: Sequence[Any]) -> dict[str, np.ndarray]:
+    """:func:`cosim.datapaths.systolic_batch.evaluate_batch` of compute ``layers`` × systolic ``specs``
+    with every sparse feature: the same numbers as ``simulate_layer`` layer by layer. Adds
+    (layers × designs) effectual_macs, executed_macs, skipped_macs, gated_macs, mac_actions,
+    mac_gated_actions and metadata_bytes. Plans are computed once per layer and distinct design
+    signature, lane profiles once per (mask, array shape)."""
+    cols = mp.layer_arrays(layers)
+    designs = design_arrays(specs)
+    nl, nd = len(layers), len(specs)
+    sparse = {key: np.full((nl, nd), -1.0) for key in SPARSE_KEYS}
+    acct = {key: np.zeros((nl, nd), dtype=np.int64) for key in ("effectual_macs", "executed_macs", "gated_macs")}
+    meta_frac = {key: np.zeros((nl, nd)) for key in ("ifmap", "filter")}
+    groups: dict[tuple, list[int]] = {}
+    for j, spec in enumerate(specs):
+        groups.setdefault(_signature(spec, {k: v[j] for k, v in designs.items()}), []).append(j)
+    layer_keys = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "act_bits", "weight_bits",
+                  "out_bits")
+    for i, layer in enumerate(layers):  # layer by layer: one mask in use at a time
+        for js in groups.values():
+            d0 = {k: v[js[0]] for k, v in designs.items()}
+            plan = plan_layer(layer, specs[js[0]], {k: cols[k][i] for k in layer_keys}, d0)
+            macs = int(cols["G"][i] * cols["M"][i] * cols["N"][i] * cols["K"][i])
+            if plan is None:
+                acct["effectual_macs"][i, js] = acct["executed_macs"][i, js] = macs
+                continue
+            for key, v in plan.columns.items():
+                sparse[key][i, js] = v
+            acct["effectual_macs"][i, js] = plan.effectual_macs
+            acct["executed_macs"][i, js] = plan.executed_macs
+            acct["gated_macs"][i, js] = plan.gated_macs
+            meta_frac["ifmap"][i, js] = plan.ifmap_metadata_fraction
+            meta_frac["filter"][i, js] = plan.filter_metadata_fraction
+    used = {key: v for key, v in sparse.items() if (v >= 0).any()}
+    out = dict(evaluate_batch({**cols, **used}, designs))
+    out.update(acct)
+    out["skipped_macs"] = out["macs"] - acct["executed_macs"]
+    out["mac_actions"] = acct["executed_macs"] - acct["gated_macs"]
+    out["mac_gated_actions"] = acct["gated_macs"]
+    out["metadata_bytes"] = np.round(meta_frac["ifmap"] * out["dram_ifmap_read_bytes"]
+                                     + meta_frac["filter"] * out["dram_filter_read_bytes"]).astype(np.int64)
+    return out
