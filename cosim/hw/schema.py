@@ -9,6 +9,7 @@ with the path of the object that failed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any, Mapping
@@ -80,12 +81,17 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _hints_and_fields(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """Type hints and init fields of a spec class, resolved once (sweeps build specs by the thousand)."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls) if f.init}
+
+
 def from_mapping(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
     """Build dataclass ``cls`` from ``data``; errors name the dotted field path and the fix."""
     if not isinstance(data, Mapping):
         raise CosimError(f"{path or cls.__name__}: expected a mapping, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints, fields = _hints_and_fields(cls)
     unknown = [k for k in data if k not in fields]
     if unknown:
         k = unknown[0]

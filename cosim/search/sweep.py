@@ -1,0 +1,196 @@
+"""Run a sweep: sampler → chunks of new point indices → executor → result store, resumable.
+
+The sampler is replayed from its seed on every run; chunks whose points the store already holds are
+dropped before evaluation, so a resumed sweep evaluates only what is missing and the store holds each
+point exactly once. Memory stays flat: chunks are generated lazily, a bounded number is in flight,
+and each finished chunk goes to the store in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from cosim import __version__
+from cosim.errors import require
+from cosim.search.executors import make_executor
+from cosim.search.samplers import make_sampler
+from cosim.search.space import DesignSpace
+from cosim.search.store import STORE_FILENAME, ResultStore
+
+DEFAULT_CHUNK = 2048
+
+
+@dataclass
+class SweepResult:
+    store_path: Path
+    planned: int  # points the sampler asks for
+    evaluated: int  # points evaluated in this run
+    skipped: int  # points already in the store (resume)
+    elapsed_s: float
+    interrupted: bool = False
+    status_counts: dict[str, int] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def sweep_options(meta: dict[str, Any], space: DesignSpace, sampler: str | None, points: int | None,
+                  seed: int | None) -> dict[str, Any]:
+    """The sampler options of this run: the given ones for a new sweep, the stored ones on resume."""
+    given = {"sampler": sampler, "points": points, "seed": seed}
+    if not meta:
+        return {"sampler": sampler or "grid", "points": points, "seed": space.seed if seed is None else seed}
+    require(meta.get("space_digest") == space.digest,
+            f"the stored sweep was written for another design space ('{meta.get('space_name')}'); "
+            "resume with that space or choose another --out")
+    opts = {k: meta.get(k) for k in given}
+    for k, v in given.items():
+        require(v is None or v == opts[k],
+                f"--{k} {v} differs from the stored sweep's {opts[k]}; drop --{k} to resume as it was started")
+    return opts
+
+
+def _stored_meta(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    with ResultStore(path) as store:
+        return store.meta()
+
+
+def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = None, points: int | None = None,
+              seed: int | None = None, executor: str = "processes", workers: int | None = None,
+              scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
+              progress: bool = True, executor_obj: Any = None) -> SweepResult:
+    """Evaluate the sampler's points of ``space`` into ``out_dir``/sweep.sqlite.
+
+    Every option is checked (and the executor started) before anything is written.
+    """
+    require(chunk_size >= 1, f"--chunk-size must be >= 1, got {chunk_size}")
+    out = Path(out_dir)
+    path = out / STORE_FILENAME
+    require(not path.exists() or resume,
+            f"'{path}' exists; pass --resume to continue that sweep or choose another --out")
+    meta = _stored_meta(path)
+    opts = sweep_options(meta, space, sampler, points, seed)
+    samp = make_sampler(opts["sampler"], space, opts["points"], opts["seed"])
+    exe = executor_obj or make_executor(executor, space, workers, scheduler)
+    t0 = time.perf_counter()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        store = ResultStore(path, create=True)
+    except BaseException:
+        _close(exe, cancel=True, own=executor_obj is None)
+        raise
+    with store:
+        if not meta:
+            store.set_meta({**opts, "space_name": space.name, "space_digest": space.digest,
+                            "space_yaml": space.source, "space_dir": str(space.base_dir or ""),
+                            "cosim_version": __version__, "created_unix_s": time.time()})
+        res = SweepResult(store_path=path, planned=samp.total, evaluated=0, skipped=0, elapsed_s=0.0, options=opts)
+        bar = _progress(samp.total, progress, space.name)
+        try:
+            for batch in samp.batches():
+                told: list[dict] = []
+                chunks = _new_chunks(store, batch, chunk_size, res, bar, told if samp.needs_feedback else None,
+                                     _point_costs(space, chunk_size))
+                for rows in exe.imap(chunks):
+                    store.write_rows(rows)
+                    res.evaluated += len(rows)
+                    if samp.needs_feedback:
+                        told.extend(rows)
+                    if bar is not None:
+                        bar.update(len(rows))
+                if samp.needs_feedback:
+                    samp.tell(told)
+        except KeyboardInterrupt:
+            res.interrupted = True
+            _close(exe, cancel=True, own=executor_obj is None)
+            exe = None
+        finally:
+            if bar is not None:
+                bar.close()
+            if exe is not None:
+                _close(exe, cancel=False, own=executor_obj is None)
+        res.status_counts = store.status_counts()
+    res.elapsed_s = time.perf_counter() - t0
+    return res
+
+
+def _close(exe: Any, cancel: bool, own: bool) -> None:
+    if own:
+        try:
+            exe.close(cancel=cancel)
+        except Exception:  # noqa: BLE001 — closing after Ctrl-C must not hide the resume message
+            pass
+
+
+# Points without a batch evaluator (other kinds, sparse runs) cost a simulation each (milliseconds to a
+# second): they go in chunks this many times smaller (8 points of 2048), so work spreads over the workers
+# and progress flows.
+SCALAR_CHUNK_DIVISOR = 256
+BATCH_KINDS = ("systolic",)
+
+
+def _point_costs(space: DesignSpace, chunk_size: int):
+    """cost(index): 1 for a point the batch evaluator takes (a dense run on a batch kind), else the
+    cost that puts chunk_size / SCALAR_CHUNK_DIVISOR such points in a chunk."""
+    heavy = chunk_size / max(1.0, chunk_size / SCALAR_CHUNK_DIVISOR)
+
+    def cost(i: int) -> float:
+        p = space.point(i)
+        return 1.0 if p.kind in BATCH_KINDS and p.sparsity == "dense" else heavy
+
+    return cost
+
+
+def _new_chunks(store: ResultStore, batch, chunk_size: int, res: SweepResult, bar, told,
+                cost=lambda i: 1.0) -> Iterator[list[int]]:
+    """Chunks of the batch's indices that the store does not hold yet (stored rows go to ``told``).
+
+    A chunk closes at ``chunk_size`` units of ``cost``: one per batch-evaluated point, more per point
+    that needs a full simulation.
+    """
+    buf: list[int] = []
+    load = 0.0
+
+    def flush(ids: list[int]) -> list[int]:
+        have = store.existing_ids(ids)
+        if have:
+            res.skipped += len(have)
+            if bar is not None:
+                bar.update(len(have))
+            if told is not None:
+                told.extend(store.rows_by_id(have).values())
+        return [i for i in ids if i not in have]
+
+    for i in batch:
+        i = int(i)
+        buf.append(i)
+        load += cost(i)
+        if load >= chunk_size:
+            new = flush(buf)
+            buf, load = [], 0.0
+            if new:
+                yield new
+    if buf:
+        new = flush(buf)
+        if new:
+            yield new
+
+
+def _progress(total: int, enabled: bool, name: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"sweep {name}", unit="pt", smoothing=0.1, dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+
+
+def resume_hint(space_arg: str | None, out_dir: str | Path) -> str:
+    space_part = f" {space_arg}" if space_arg else ""
+    return f"cosim sweep{space_part} --out {out_dir} --resume"
+
+
+__all__ = ["run_sweep", "SweepResult", "resume_hint"]
