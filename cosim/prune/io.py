@@ -22,8 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from cosim import __version__
+from cosim.report import write_atomic
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.sparsity import Sparsity
@@ -84,24 +83,7 @@ def save_pruned(path: str | Path, graph: LayerGraph, metadata: dict | None = Non
             arrays[f"weight/{name}"] = np.asarray(w, dtype=np.float32)
     arrays["graph.json"] = np.array(json.dumps(doc, default=_json_default))
     arrays["metadata.json"] = np.array(json.dumps(meta, default=_json_default))
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise CosimError(f"--out: folder '{folder}' does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_atomic(path, lambda f: np.savez_compressed(f, **arrays), what="--out")
 
 
 def _open(path: str | Path):

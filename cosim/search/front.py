@@ -7,13 +7,13 @@ Latency and energy of different networks are not comparable, so a front is taken
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from cosim.report import atomic_output
 from cosim.errors import require
 from cosim.search.evaluate import METRICS
 from cosim.search.pareto import pareto_mask
@@ -62,17 +62,11 @@ def write_front_csv(table: FrontTable, path: str | Path, extra: Sequence[str] = 
     front = sorted(table.front, key=lambda r: (r["workload"], r[table.objectives[0]]))
     cols = ["id", "workload", "candidate", "kind", "sparsity", "allocation", "bits", "hw", *table.objectives]
     cols += [m for m in (*extra, *METRICS) if m not in cols]
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(cols)
-            for r in front:
-                w.writerow([r.get(c) for c in cols])
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in front:
+            w.writerow([r.get(c) for c in cols])
     return len(front)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from cosim import __version__
+from cosim.report import atomic_output
 from cosim.errors import CosimError, require
 from cosim.search.evaluate import COLUMNS, METRICS
 
@@ -175,19 +175,13 @@ class ResultStore:
         """Every row (or those with ``status``) as CSV, written atomically; returns the row count."""
         path = Path(path)
         require(path.parent.is_dir() or str(path.parent) == "", f"output folder '{path.parent}' does not exist")
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         n = 0
-        try:
-            with open(tmp, "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(list(self.columns) + ["cosim_version"])
-                for row in self.iter_rows(status):
-                    w.writerow([row[c] for c in self.columns] + [row["cosim_version"]])
-                    n += 1
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(list(self.columns) + ["cosim_version"])
+            for row in self.iter_rows(status):
+                w.writerow([row[c] for c in self.columns] + [row["cosim_version"]])
+                n += 1
         return n
 
     def export_parquet(self, path: str | Path, status: str | None = None, batch: int = 50_000) -> int:
@@ -201,24 +195,18 @@ class ResultStore:
         schema = pa.schema([(c, pa.int64() if c in _INT else pa.string() if c in _TEXT | {"cosim_version"}
                              else pa.float64()) for c in names])
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         n = 0
-        try:
-            with pq.ParquetWriter(str(tmp), schema) as w:
-                buf: list[dict] = []
-                for row in self.iter_rows(status):
-                    buf.append(row)
-                    if len(buf) >= batch:
-                        w.write_table(pa.Table.from_pylist(buf, schema=schema))
-                        n += len(buf)
-                        buf = []
-                if buf:
+        with atomic_output(path) as tmp, pq.ParquetWriter(str(tmp), schema) as w:
+            buf: list[dict] = []
+            for row in self.iter_rows(status):
+                buf.append(row)
+                if len(buf) >= batch:
                     w.write_table(pa.Table.from_pylist(buf, schema=schema))
                     n += len(buf)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+                    buf = []
+            if buf:
+                w.write_table(pa.Table.from_pylist(buf, schema=schema))
+                n += len(buf)
         return n
 
 

@@ -45,8 +45,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +52,7 @@ import yaml
 
 from cosim.errors import CosimError, require
 from cosim.graph import OPS, Layer, LayerGraph
+from cosim.report import write_atomic
 from cosim.sparsity import Sparsity
 from cosim.workloads.zoo import RELU_INPUT, _is_relu, tags
 
@@ -466,16 +465,4 @@ def dump_yaml_workload(graph: LayerGraph, path: str | Path) -> None:
         previous = l.name
     text = yaml.dump({"name": graph.name, "params": glob, "layers": entries}, sort_keys=False,
                           default_flow_style=None, width=120, Dumper=_Dumper)
-    _atomic_write(Path(path), text)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a failure leaves no half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
