@@ -161,7 +161,6 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     half = np.where(D["double_buffered"] == 1, 2, 1)
     psum_folds = np.where(df == 0, 0, row_folds - 1)  # partial sums an output gets before its last one
     chunks, _ = stream_chunks(L, D)
-    folds = row_folds * col_folds * chunks
     # Layer totals (all groups); sparse runs may replace the fold pairs and the stream cycles.
     pairs = _override(L, "fold_pairs", g * row_folds * col_folds)
     layer_folds = pairs * chunks

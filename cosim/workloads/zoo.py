@@ -292,7 +292,7 @@ def vgg16(image_size: int = 224, num_classes: int = 1000, batch_norm: bool = Fal
     The classifier takes 512·(image_size/32)² features, as in the paper (7×7 at 224).
     """
     n = _Net("vgg16" + ("_bn" if batch_norm else ""), (3, image_size, image_size), batch, weight_bits, act_bits)
-    x, i = None, 0
+    x = None
     for stage, (width, reps) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), start=1):
         for r in range(1, reps + 1):
             x = n.conv(f"conv{stage}_{r}", x, width, 3, bias=True)
