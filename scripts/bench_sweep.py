@@ -4,9 +4,11 @@
     python scripts/bench_sweep.py --big 1000000   # also a 1,000,000-point sweep: time and peak memory
 
 Prints layer×design evaluations per second of the batch evaluator (systolic designs over ResNet-50's
-layers), the end-to-end time of a 10,000-point ResNet-50 sweep (sampler → processes → SQLite store),
-and, with --big, the peak resident memory of the sweep process and its workers, with ratios to the
-targets (>= 1e6 evaluations/s, <= 30 s for 10,000 points, memory flat in the number of points).
+layers), the same for sparse points (ResNet-50 pruned unstructured:0.75 on lane-skipping arrays with
+bitmap-compressed weights, against the per-point cosim.simulate rate), the end-to-end time of a
+10,000-point ResNet-50 sweep (sampler → processes → SQLite store), and, with --big, the peak
+resident memory of the sweep process and its workers, with ratios to the targets (>= 1e6
+evaluations/s, <= 30 s for 10,000 points, memory flat in the number of points).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ TARGET_EVALS_PER_S = 1e6
 TARGET_10K_S = 30.0
 
 
-def systolic_space(points_wanted: int) -> dict:
-    """A ResNet-50 space over the SCALE-Sim 32×32 preset with at least ``points_wanted`` points."""
+def systolic_space(points_wanted: int, base: str = "scalesim-32x32-ws", sparsity: str = "dense") -> dict:
+    """A ResNet-50 space over a 32×32 systolic preset with at least ``points_wanted`` points."""
     vary = {
         "pe_array.rows": [8, 16, 32, 64, 128, 256],
         "pe_array.cols": [8, 16, 32, 64, 128, 256],
@@ -37,9 +39,26 @@ def systolic_space(points_wanted: int) -> dict:
         "dram.bandwidth_gb_per_s": [5, 10, 20, 40, 80, 160],
         "clock_mhz": [400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2200],
     }
-    return {"name": "bench-resnet50-systolic", "workloads": ["resnet50"],
-            "candidates": [{"name": "systolic", "base": "scalesim-32x32-ws", "vary": vary}],
-            "objectives": ["latency_s", "energy_j"]}
+    return {"name": f"bench-resnet50-{base}", "workloads": ["resnet50"], "pruning": {"sparsity": [sparsity]},
+            "candidates": [{"name": "systolic", "base": base, "vary": vary}], "objectives": ["latency_s", "energy_j"]}
+
+
+def bench_simulate(space, n_designs: int) -> float:
+    """Points/s of ``cosim.simulate`` point by point (every layer): the path a point took before it
+    had a batch form."""
+    import numpy as np
+
+    from cosim.search.samplers import permute
+    from cosim.search.simulation import simulate_full
+    from cosim.search.specs import build_spec
+
+    points = [space.point(int(i)) for i in permute(np.arange(n_designs + 1), space.size, seed=2)]
+    specs = [s for s in (build_spec(space.candidates[0], p.hw) for p in points) if not isinstance(s, str)]
+    simulate_full(points[0].pruning_key, specs[0])  # warm-up: masks, first calls
+    t = time.perf_counter()
+    for spec in specs[1:]:
+        simulate_full(points[0].pruning_key, spec)
+    return (len(specs) - 1) / (time.perf_counter() - t)
 
 
 def bench_batch(space, n_designs: int, workers: int | None) -> tuple[float, float, int]:
@@ -50,10 +69,12 @@ def bench_batch(space, n_designs: int, workers: int | None) -> tuple[float, floa
     """
     import numpy as np
 
+    from cosim.search import batch_systolic
     from cosim.search.evaluate import evaluate_indices
     from cosim.search.executors import ProcessExecutor
     from cosim.search.samplers import permute
     from cosim.search.simulation import distinct_layers
+    from cosim.search.specs import build_spec
     from cosim.search.workload_variants import workload_variant
 
     exe = ProcessExecutor(space, workers)
@@ -62,7 +83,8 @@ def bench_batch(space, n_designs: int, workers: int | None) -> tuple[float, floa
     evaluate_indices(space, ids[:64])  # warm-up: workload, first numpy calls, caches
     vkey = space.point(ids[0]).pruning_key
     n_layers = len(workload_variant(*vkey).graph.layers())
-    n_unique = len(distinct_layers(vkey).layers)
+    spec = build_spec(space.candidates[0], space.point(ids[0]).hw)
+    n_unique = len(distinct_layers(vkey, batch_systolic.reads_layer_masks([spec])).layers)
     t = time.perf_counter()
     rows = evaluate_indices(space, ids[:n_designs])
     one = len(rows) * n_layers / (time.perf_counter() - t)
@@ -120,9 +142,17 @@ def main() -> int:
     space = parse_space(systolic_space(max(args.points, args.big)))
     print(f"space: {space.size:,} points; systolic batch evaluator: "
           f"{'yes' if batch_systolic.available() else 'no (per-point simulate fallback)'}; cores: {os.cpu_count()}")
-    one, multi, _ = bench_batch(space, args.batch, args.workers)
+    one, multi, n_layers = bench_batch(space, args.batch, args.workers)
     print(f"evaluations/s (layer x design, every network layer): {multi:,.0f} on all workers "
           f"-> {multi / TARGET_EVALS_PER_S:.2f}x the 1e6/s target ({one:,.0f} in one process)")
+    sparse = parse_space(systolic_space(args.batch, "sparse-32x32-unstructured", "unstructured:0.75"))
+    print("sparse: ResNet-50 unstructured:0.75 on lane-skipping 32x32 arrays (bitmap weights), same hardware grid")
+    s_one, s_multi, _ = bench_batch(sparse, args.batch, args.workers)
+    scalar = bench_simulate(sparse, 20)
+    print(f"sparse evaluations/s: {s_multi:,.0f} on all workers ({s_one:,.0f} in one process) -> "
+          f"{s_multi / TARGET_EVALS_PER_S:.2f}x the 1e6/s target, {s_multi / multi:.2f}x the dense rate; "
+          f"{s_one / n_layers:,.0f} points/s in one process vs {scalar:,.1f} points/s through cosim.simulate "
+          f"-> {s_one / n_layers / scalar:,.0f}x")
     tmp = Path(tempfile.mkdtemp(prefix="cosim-bench-"))
     try:
         t = bench_sweep(space, args.points, args.workers, args.chunk, tmp / "s10k")

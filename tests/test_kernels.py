@@ -1,4 +1,4 @@
-"""Numba mask kernels (cosim/kernels.py) against plain numpy references.
+"""Numba mask kernels (cosim/kernels/) against plain numpy references.
 
 The ``ref_*`` functions are the numpy reference implementations; scripts/bench_kernels.py times the
 kernels against them.
@@ -29,13 +29,13 @@ def _pad_to(mask: np.ndarray, axis: int, tile: int) -> np.ndarray:
 def ref_row_lane_counts(mask, tile_k):
     g, n, k = mask.shape
     p = _pad_to(mask, 2, tile_k)
-    return p.reshape(g, n, -1, tile_k).sum(axis=3, dtype=np.int32)
+    return p.reshape(g, n, p.shape[2] // tile_k, tile_k).sum(axis=3, dtype=np.int32)
 
 
 def ref_col_lane_counts(mask, tile_n):
     g, n, k = mask.shape
     p = _pad_to(mask, 1, tile_n)
-    return p.reshape(g, -1, tile_n, k).sum(axis=2, dtype=np.int32)
+    return p.reshape(g, p.shape[1] // tile_n, tile_n, k).sum(axis=2, dtype=np.int32)
 
 
 def ref_tile_nonzero_counts(mask, tile_n, tile_k):
@@ -150,6 +150,16 @@ def test_long_tiles_flush_the_byte_lanes():
     assert (K.col_lane_counts(tall, 600) == 600).all()
 
 
+@pytest.mark.parametrize("tile_k", [8, 16, 32, 64, 24, 248, 256, 264, 2048])
+def test_all_ones_rows_at_every_word_tile_width(tile_k):
+    # All-ones rows are the worst case of the byte-lane sums: the multiply-shift total is exact up to
+    # 31 words (248 ones) per tile; wider tiles are summed in 31-word chunks. K = 3000 + 8 leaves a
+    # short last tile.
+    mask = np.ones((2, 3, 3008), bool)
+    mask[1, 2, 5::3] = False
+    np.testing.assert_array_equal(K.row_lane_counts(mask, tile_k), ref_row_lane_counts(mask, tile_k))
+
+
 @FAST
 @given(masks(), tiles)
 def test_row_lane_counts_match_numpy(mask, tile_k):
@@ -181,6 +191,59 @@ def test_fold_lane_stats_match_numpy(mask, tile_n, tile_k, lanes):
     # The busiest lane carries at least the mean: imbalance >= 1.
     assert (s.imbalance >= 1 - 1e-12).all()
     assert (s.max_lane * s.lanes >= s.total).all()
+
+
+# ---- batches --------------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(st.lists(masks(max_n=40, max_k=80), min_size=1, max_size=5), tiles, tiles)
+def test_batches_match_numpy_mask_by_mask(mask_list, tile_n, tile_k):
+    # Ragged edges included: N and K need not be multiples of the tiles, nor K of 8.
+    rows = K.row_lane_counts_batch(mask_list, tile_k)
+    cols = K.col_lane_counts_batch(mask_list, tile_n)
+    tiles_ = K.tile_nonzero_counts_batch(mask_list, tile_n, tile_k)
+    assert len(rows) == len(cols) == len(tiles_) == len(mask_list)
+    for mask, r, c, t in zip(mask_list, rows, cols, tiles_):
+        assert (r.dtype, c.dtype, t.dtype) == (np.int32, np.int32, np.int64)
+        np.testing.assert_array_equal(r, ref_row_lane_counts(mask, tile_k))
+        np.testing.assert_array_equal(c, ref_col_lane_counts(mask, tile_n))
+        np.testing.assert_array_equal(t, ref_tile_nonzero_counts(mask, tile_n, tile_k))
+
+
+def test_batch_of_mixed_layouts_and_shapes():
+    rng = np.random.default_rng(11)
+    buf = rng.random(1 + 2 * 40 * 64) < 0.5
+    mask_list = [
+        rng.random((1, 70, 147)) < 0.3,  # ResNet-50 conv1: K = 3·7·7, not a multiple of 8
+        buf[1:].reshape(2, 40, 64),  # misaligned start: byte path
+        (rng.random((3, 33, 64)) < 0.5).astype(np.int8),  # not bool: normalised
+        np.ones((1, 600, 16), bool),  # > 255 rows in one N-tile below: byte accumulators flush
+        np.zeros((1, 0, 8), bool),  # empty
+        np.asfortranarray(rng.random((1, 9, 40)) < 0.5),  # not C-contiguous
+    ]
+    for tile_n, tile_k in ((32, 32), (600, 8), (7, 3)):
+        got = K.tile_nonzero_counts_batch(mask_list, tile_n, tile_k)
+        for mask, t in zip(mask_list, got):
+            want = ref_tile_nonzero_counts(np.asarray(mask, bool), tile_n, tile_k)
+            np.testing.assert_array_equal(t, want)
+        for mask, r in zip(mask_list, K.row_lane_counts_batch(mask_list, tile_k)):
+            np.testing.assert_array_equal(r, ref_row_lane_counts(np.asarray(mask, bool), tile_k))
+        for mask, c in zip(mask_list, K.col_lane_counts_batch(mask_list, tile_n)):
+            np.testing.assert_array_equal(c, ref_col_lane_counts(np.asarray(mask, bool), tile_n))
+    assert K.tile_nonzero_counts_batch([], 4, 4) == []
+
+
+def test_batch_results_are_independent_arrays():
+    a, b = np.ones((1, 4, 8), bool), np.zeros((1, 4, 8), bool)
+    ra, rb = K.row_lane_counts_batch([a, b], 8)
+    ra[...] = -1  # results share one buffer but never overlap
+    assert (rb == 0).all() and (K.row_lane_counts(a, 8) == 1 * 8).all()
+
+
+def test_batch_checks_tiles_and_shapes():
+    with pytest.raises(CosimError, match="tile_n must be an integer >= 1"):
+        K.col_lane_counts_batch([np.ones((1, 4, 4), bool)], 0)
+    with pytest.raises(CosimError, match=r"\(groups, N, K\)"):
+        K.row_lane_counts_batch([np.ones((1, 4, 4), bool), np.ones((4, 4), bool)], 2)
 
 
 def test_bad_tiles_and_lanes_are_user_errors():

@@ -76,7 +76,7 @@ def _layer_columns(problem: GemmProblem, layer: Layer, rows: int) -> dict[str, n
     return {k: np.asarray(v, dtype=np.int64) for k, v in vals.items()}
 
 
-def _check_tiles(layer: Layer, spec: SystolicSpec) -> None:
+def check_tiles(layer: Layer, spec: SystolicSpec) -> None:
     """Buffers must hold what one fold needs at the layer's precision (the spec checks words only)."""
     pe, sram = spec.pe_array, spec.sram
     half = 2 if sram.double_buffered else 1
@@ -106,7 +106,7 @@ def simulate_layer(layer: Layer, spec: SystolicSpec, stream_cycles: StreamCycles
     """Cycles and action counts of ``layer`` on the systolic array ``spec`` (no energy)."""
     if not layer.is_compute:
         return simulate_vector_layer(layer, spec)
-    _check_tiles(layer, spec)
+    check_tiles(layer, spec)
     problem = gemm_problem(layer)
     L = _layer_columns(problem, layer, spec.pe_array.rows)
     D = {k: v[0] for k, v in design_arrays([spec]).items()}

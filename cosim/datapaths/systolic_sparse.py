@@ -1,7 +1,8 @@
 """What sparsity changes on a systolic array: zero gating, N:M and unstructured skipping, compressed
 operands. ``plan_layer`` turns a layer and a spec into the sparse columns of the one systolic model
 (cosim/datapaths/systolic_batch.py, SPARSE_KEYS) plus the MAC accounting; ``simulate_layer`` in
-cosim/datapaths/systolic.py and :func:`evaluate_sparse_batch` both use it, so they agree exactly.
+cosim/datapaths/systolic.py and :func:`evaluate_sparse_batch` both use its two parts (``weights_plan``,
+per layer and sparse features; the lane profiles, per design), so they agree exactly.
 
 Each feature says what it saves (DESIGN.md):
 
@@ -51,6 +52,7 @@ per (mask, array shape, dataflow, chunk), so sweeps compute each once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -63,7 +65,6 @@ import numpy as np
 
 from cosim import kernels
 from cosim import mapping as mp
-from cosim.datapaths.systolic_batch import SPARSE_KEYS, design_arrays, evaluate_batch, stream_chunks
 from cosim.errors import CosimError, require
 from cosim.graph import Layer
 from cosim.hw.spec import SparseFeatures
@@ -212,7 +213,7 @@ def _split(total: int, size: int) -> list[tuple[int, int]]:
     return [(c, s) for c, s in ((full, size), (1, rest)) if c and s]
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)  # a sweep's (mask, shape, dataflow, chunk) combinations; ~0.5 KB each
 def lane_profile(mask_key: tuple, m: int, rows: int, cols: int, dataflow: int, chunk: int,
                  act_density: float) -> LaneProfile:
     """Lane work of the mask ``mask_key`` (from :func:`layer_mask`) on an R × C array (module docstring).
@@ -279,6 +280,9 @@ def _act_stored_bytes(rows: int, cols: int, density: float, fmt: str, bits: int)
 
 
 # ---- the plan --------------------------------------------------------------------------------------
+LANE_KEYS = ("stream_cycles", "fold_pairs", "out_row_folds", "mapping_efficiency")  # LaneProfile → SPARSE_KEYS
+
+
 @dataclass(frozen=True)
 class SparsePlan:
     columns: Mapping[str, float]  # sparse columns of the systolic model (SPARSE_KEYS)
@@ -290,6 +294,9 @@ class SparsePlan:
     ifmap_metadata_fraction: float
     source: str
     details: Mapping[str, Any] = field(default_factory=dict)
+    run_mode: str = "dense"  # WeightRun.mode: dense | nm | lanes
+    mask_key: tuple | None = None  # the mask the lanes read (layer_mask), lane skipping only
+    act_density: float = 1.0  # activation density the PEs see (dual-side sparse arrays)
 
     @property
     def skipped_macs(self) -> int:
@@ -306,9 +313,35 @@ def sparse_array(spec: Any) -> bool:
     return spec.sparsity != SparseFeatures() or spec.dual_side_sparse
 
 
+def reads_masks(spec: Any) -> bool:
+    """Does the array read the weight masks themselves (lane skipping, bitmap/CSR/RLE sizes), not only
+    their density? Then a statistical layer's stand-in mask, drawn per layer name, matters."""
+    return spec.sparsity.skipping == "unstructured" or spec.sparsity.compressed_format in ("bitmap", "csr", "rle")
+
+
 def plan_layer(layer: Layer, spec: Any, L: Mapping[str, Any], D: Mapping[str, Any]) -> SparsePlan | None:
     """The sparse run of compute ``layer`` on ``spec``; None where array and layer are both dense.
     ``L``, ``D``: the layer's and the design's columns of the systolic model (0-d)."""
+    plan = weights_plan(layer, spec, L)
+    if plan is None or plan.run_mode != "lanes":
+        return plan
+    from cosim.datapaths.systolic_sparse_batch import lane_profiles  # shared with the batch form
+
+    profiles, index = lane_profiles(plan, L, {k: np.atleast_1d(v) for k, v in D.items()})
+    prof = profiles[int(index[0])]
+    columns = dict(plan.columns)
+    columns.update({key: getattr(prof, key) for key in LANE_KEYS if getattr(prof, key) >= 0})
+    details = {**plan.details, "load_imbalance": round(prof.load_imbalance, 4),
+               "lane_max_nonzeros": prof.lane_max_nonzeros, "lane_busiest_sum": prof.busiest_sum,
+               "lane_mean_sum": round(prof.mean_sum, 3)}
+    return dataclasses.replace(plan, columns=columns, details=details)
+
+
+def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any]) -> SparsePlan | None:
+    """The plan of :func:`plan_layer` without its lane columns: all that depends on the layer and on
+    ``spec``'s sparse features alone (``sparsity``, ``dual_side_sparse``, ``unsupported_pattern``), not
+    on the array's shape, SRAM or timing. Lane skipping adds the lane profile of each design
+    (systolic_sparse_batch.lane_profiles)."""
     sp = layer.weight_sparsity
     dense_layer = not layer.has_weights or (sp.is_dense and sp.mask is None)
     if not sparse_array(spec) and dense_layer:
@@ -388,24 +421,6 @@ def plan_layer(layer: Layer, spec: Any, L: Mapping[str, Any], D: Mapping[str, An
             meta_a_frac, fmt_a = meta_a / stored_a, fmt
     details["ifmap_format"] = fmt_a
 
-    if run.mode == "lanes":
-        rows, cols, df = int(D["rows"]), int(D["cols"]), int(D["dataflow"])
-        prof = lane_profile(mask_key, m, rows, cols, df, 1, 1.0) if df != 2 else None
-        if df == 1:  # compacted ws folds decide the chunking of the stream
-            columns.update(fold_pairs=prof.fold_pairs, out_row_folds=prof.out_row_folds)
-        # The chunk length matters to is lanes, and to ws PEs skipping zero activations chunk by chunk.
-        if df == 2 or (df == 1 and act_d < 1.0):
-            _, chunk = stream_chunks({**L, **columns}, D)
-            prof = lane_profile(mask_key, m, rows, cols, df, int(chunk), act_d if df == 1 else 1.0)
-        elif df == 0 and act_d < 1.0:
-            prof = lane_profile(mask_key, m, rows, cols, df, 1, act_d)
-        for key in ("stream_cycles", "fold_pairs", "out_row_folds", "mapping_efficiency"):
-            v = getattr(prof, key)
-            if v >= 0:
-                columns[key] = v
-        details.update(load_imbalance=round(prof.load_imbalance, 4), lane_max_nonzeros=prof.lane_max_nonzeros,
-                       lane_busiest_sum=prof.busiest_sum, lane_mean_sum=round(prof.mean_sum, 3))
-
     weight_src = "dense" if dense_layer else ("mask" if sp.mask is not None else "statistical")
     stat = weight_src == "statistical" or act_d < 1.0
     source = "statistical" if stat else ("mask" if weight_src == "mask" else "dense")
@@ -413,7 +428,8 @@ def plan_layer(layer: Layer, spec: Any, L: Mapping[str, Any], D: Mapping[str, An
     gated = executed - effectual if feats.zero_gating else 0
     return SparsePlan(columns=columns, macs=macs, effectual_macs=effectual, executed_macs=executed, gated_macs=gated,
                       filter_metadata_fraction=meta_w / stored_w if stored_w else 0.0,
-                      ifmap_metadata_fraction=meta_a_frac, source=source, details=details)
+                      ifmap_metadata_fraction=meta_a_frac, source=source, details=details, run_mode=run.mode,
+                      mask_key=mask_key if run.mode == "lanes" else None, act_density=act_d)
 
 
 def mac_actions(plan: SparsePlan | None, macs: int, mac_bits: int) -> dict[str, float]:
@@ -435,54 +451,9 @@ def metadata_bytes(plan: SparsePlan | None, dram_ifmap_bytes: float, dram_filter
 
 
 # ---- batch -----------------------------------------------------------------------------------------
-def _signature(spec: Any, dims: Mapping[str, Any]) -> tuple:
-    """What a plan depends on besides the layer (designs that share it share plans): the array's shape,
-    dataflow and chunking only matter to lane skipping."""
-    lanes = spec.sparsity.skipping == "unstructured"
-    return (spec.sparsity, spec.dual_side_sparse, spec.unsupported_pattern,
-            spec.name if spec.unsupported_pattern == "error" else "",
-            *(int(dims[key]) for key in ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "ofmap_bytes",
-                                         "double_buffered") if lanes))
-
-
 def evaluate_sparse_batch(layers: Sequence[Layer], specs: Sequence[Any]) -> dict[str, np.ndarray]:
-    """:func:`cosim.datapaths.systolic_batch.evaluate_batch` of compute ``layers`` × systolic ``specs``
-    with every sparse feature: the same numbers as ``simulate_layer`` layer by layer. Adds
-    (layers × designs) effectual_macs, executed_macs, skipped_macs, gated_macs, mac_actions,
-    mac_gated_actions and metadata_bytes. Plans are computed once per layer and distinct design
-    signature, lane profiles once per (mask, array shape)."""
-    cols = mp.layer_arrays(layers)
-    designs = design_arrays(specs)
-    nl, nd = len(layers), len(specs)
-    sparse = {key: np.full((nl, nd), -1.0) for key in SPARSE_KEYS}
-    acct = {key: np.zeros((nl, nd), dtype=np.int64) for key in ("effectual_macs", "executed_macs", "gated_macs")}
-    meta_frac = {key: np.zeros((nl, nd)) for key in ("ifmap", "filter")}
-    groups: dict[tuple, list[int]] = {}
-    for j, spec in enumerate(specs):
-        groups.setdefault(_signature(spec, {k: v[j] for k, v in designs.items()}), []).append(j)
-    layer_keys = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "act_bits", "weight_bits",
-                  "out_bits")
-    for i, layer in enumerate(layers):  # layer by layer: one mask in use at a time
-        for js in groups.values():
-            d0 = {k: v[js[0]] for k, v in designs.items()}
-            plan = plan_layer(layer, specs[js[0]], {k: cols[k][i] for k in layer_keys}, d0)
-            macs = int(cols["G"][i] * cols["M"][i] * cols["N"][i] * cols["K"][i])
-            if plan is None:
-                acct["effectual_macs"][i, js] = acct["executed_macs"][i, js] = macs
-                continue
-            for key, v in plan.columns.items():
-                sparse[key][i, js] = v
-            acct["effectual_macs"][i, js] = plan.effectual_macs
-            acct["executed_macs"][i, js] = plan.executed_macs
-            acct["gated_macs"][i, js] = plan.gated_macs
-            meta_frac["ifmap"][i, js] = plan.ifmap_metadata_fraction
-            meta_frac["filter"][i, js] = plan.filter_metadata_fraction
-    used = {key: v for key, v in sparse.items() if (v >= 0).any()}
-    out = dict(evaluate_batch({**cols, **used}, designs))
-    out.update(acct)
-    out["skipped_macs"] = out["macs"] - acct["executed_macs"]
-    out["mac_actions"] = acct["executed_macs"] - acct["gated_macs"]
-    out["mac_gated_actions"] = acct["gated_macs"]
-    out["metadata_bytes"] = np.round(meta_frac["ifmap"] * out["dram_ifmap_read_bytes"]
-                                     + meta_frac["filter"] * out["dram_filter_read_bytes"]).astype(np.int64)
-    return out
+    """Layers × systolic designs with every sparse feature, equal to ``simulate_layer`` layer by layer
+    (cosim/datapaths/systolic_sparse_batch.py)."""
+    from cosim.datapaths.systolic_sparse_batch import evaluate_sparse_batch as batch
+
+    return batch(layers, specs)

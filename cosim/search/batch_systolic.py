@@ -1,15 +1,17 @@
 """Systolic candidates in bulk: one numpy evaluation of every compute layer × every design.
 
 The systolic datapath keeps its formulas in ``cosim.datapaths.systolic_batch`` (``systolic_model``),
-shared by its scalar ``simulate_layer`` and its ``evaluate_batch`` over layers × designs. This module
-feeds ``evaluate_batch`` the distinct compute layers of a workload and a chunk of designs, prices the
-action counts with each design's energy table (cosim.hw.energy_tables.table_for) as a designs × actions
-matrix, and sums layers with their multiplicities. Vector and fused layers (few, cheap) go through the
-simulator's per-layer functions, memoized on the spec fields they read, and each compute layer passes
-the datapath's own tile check. cosim/search/simulation.py checks every call against ``cosim.simulate``.
+shared by its scalar ``simulate_layer`` and its ``evaluate_batch`` over layers × designs; sparse runs
+add the columns and MAC accounting of ``cosim.datapaths.systolic_sparse_batch`` (gating, N:M and lane
+skipping, compressed operands: the same plans ``simulate_layer`` makes). This module feeds them the
+distinct compute layers of a workload and a chunk of designs, prices the action counts with each
+design's energy table (cosim.hw.energy_tables.table_for) as a designs × actions matrix, and sums
+layers with their multiplicities. Vector and fused layers (few, cheap) go through the simulator's
+per-layer functions, memoized on the spec fields they read, and each compute layer passes the
+datapath's own tile check (``check_tiles``). cosim/search/simulation.py checks every call against
+``cosim.simulate``.
 
-The batch path is used only where the scalar model runs its dense formulas alone: dense layers on
-arrays without sparsity features. Sparse runs take the per-layer path (cosim/search/simulation.py).
+Dense layers on arrays without sparsity features take ``evaluate_batch`` alone (no plans to make).
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ def _modules():
         batch = importlib.import_module("cosim.datapaths.systolic_batch")
         scalar = importlib.import_module("cosim.datapaths.systolic")
         mapping = importlib.import_module("cosim.mapping")
+        sparse = importlib.import_module("cosim.datapaths.systolic_sparse_batch")
     except ModuleNotFoundError:
         return None
     needed = (hasattr(batch, "evaluate_batch") and hasattr(batch, "design_arrays")
-              and hasattr(mapping, "layer_arrays") and hasattr(scalar, "_check_tiles"))
-    return (batch, scalar, mapping) if needed else None
+              and hasattr(mapping, "layer_arrays") and hasattr(scalar, "check_tiles")
+              and hasattr(sparse, "sparse_columns") and hasattr(sparse, "evaluate_columns"))
+    return (batch, scalar, mapping, sparse) if needed else None
 
 
 def available() -> bool:
@@ -43,14 +47,24 @@ def available() -> bool:
 
 
 def applicable(d, specs) -> bool:
-    """Batch only where the scalar model runs its dense formulas alone: dense weights and activations on
-    arrays without sparsity features (sparse runs add per-layer plans of the scalar model)."""
-    from cosim.hw.spec import SparseFeatures
+    """Every systolic run, dense or sparse, has a batch form."""
+    return all(getattr(s, "kind", None) == "systolic" for s in specs)
 
-    dense_layers = all(l.weight_sparsity.is_dense and l.act_density == 1.0 for l in d.layers)
-    dense_arrays = all(getattr(s, "sparsity", SparseFeatures()) == SparseFeatures()
-                       and not getattr(s, "dual_side_sparse", False) for s in specs)
-    return dense_layers and dense_arrays
+
+def dense_run(d, specs) -> bool:
+    """Dense weights and activations on arrays without sparsity features: the dense formulas alone."""
+    from cosim.datapaths.systolic_sparse import sparse_array
+
+    return (all(l.weight_sparsity.is_dense and l.weight_sparsity.mask is None and l.act_density == 1.0
+                for l in d.layers) and not any(sparse_array(s) for s in specs))
+
+
+def reads_layer_masks(specs) -> bool:
+    """Do these arrays read weight masks (not only densities)? Then a statistical layer's stand-in mask,
+    drawn per layer name (cosim.datapaths.systolic_sparse), makes same-shaped layers differ."""
+    from cosim.datapaths.systolic_sparse import reads_masks
+
+    return any(getattr(s, "kind", None) == "systolic" and reads_masks(s) for s in specs)
 
 
 @functools.lru_cache(maxsize=32)
@@ -58,7 +72,7 @@ def _layer_columns(d) -> tuple[list[int], list[int], dict[str, np.ndarray]]:
     layers = d.layers
     comp = [i for i, l in enumerate(layers) if l.is_compute]
     vec = [i for i, l in enumerate(layers) if not l.is_compute]
-    _, _, mapping = _modules()
+    mapping = _modules()[2]
     cols = mapping.layer_arrays([layers[i] for i in comp]) if comp else {}
     return comp, vec, cols
 
@@ -68,33 +82,51 @@ def evaluate(d, specs: list[Any]) -> list[dict[str, float] | tuple[str, str]]:
     from cosim.energy import leakage_energy_pj
     from cosim.search.simulation import sim_metrics
 
-    batch, _, _ = _modules()
+    batch, _, _, sparse = _modules()
     comp, vec, cols = _layer_columns(d)
     memos = _memos(d)
-    out: list[Any] = [None] * len(specs)
-    ok = []
-    for k, spec in enumerate(specs):
-        reason = memos.tiles(spec)
-        if reason is None:
-            ok.append(k)
-        else:
-            out[k] = ("infeasible", f"simulate: {reason}")
+    dense = dense_run(d, specs)
+    comp_layers = [d.layers[i] for i in comp]
+    # The datapath checks a layer's tiles, then plans its sparse run: the first refusal over the layers wins.
+    refused: list[tuple[int, str] | None] = [memos.tiles(s) for s in specs]  # (compute layer index, reason)
+    bad = [k for k, r in enumerate(refused) if r is not None]
+    if bad and not dense:
+        plans = sparse.refusals(comp_layers, [specs[k] for k in bad], cols)
+        for k, p in zip(bad, plans):
+            refused[k] = p if p is not None and p[0] < refused[k][0] else refused[k]
+    out: list[Any] = [None if r is None else ("infeasible", f"simulate: {r[1]}") for r in refused]
+    ok = [k for k, r in enumerate(refused) if r is None]
     if not ok:
         return out
     ok_specs = [specs[k] for k in ok]
     n = len(ok_specs)
     mult = np.asarray(d.counts, dtype=np.float64)
     prices = [_PRICES(s) for s in ok_specs]
-    cycles, compute, stall, macs, dram, energy = (np.zeros(n) for _ in range(6))
+    cycles, compute, stall, macs, eff, dram, energy = (np.zeros(n) for _ in range(7))
+    missing: list[str | None] = [None] * n
     if comp:
-        res = batch.evaluate_batch(cols, batch.design_arrays(ok_specs))
+        designs = batch.design_arrays(ok_specs)
+        if dense:
+            res = dict(batch.evaluate_batch(cols, designs))
+            res["effectual_macs"] = res["mac_actions"] = res["macs"]
+            res["mac_gated_actions"] = np.zeros(1)
+            errors: tuple = ()
+        else:
+            sc = sparse.sparse_columns(comp_layers, ok_specs, cols, designs)
+            res, errors = sparse.evaluate_columns(cols, designs, sc), sc.errors
         w = mult[comp][:, None]
         cycles += (res["total_cycles"] * w).sum(axis=0)
         compute += (res["compute_cycles"] * w).sum(axis=0)
         stall += (res["stall_cycles"] * w).sum(axis=0)
         macs += (res["macs"] * w).sum(axis=0)
-        dram += ((res["dram_read_bytes"] + res["dram_write_bytes"]) * w).sum(axis=0)
-        energy += _compute_energy_pj(res, w, ok_specs, prices)
+        eff += (res["effectual_macs"] * w).sum(axis=0)
+        dram += ((_whole_bytes(res["dram_read_bytes"]) + _whole_bytes(res["dram_write_bytes"])) * w).sum(axis=0)
+        counts = _action_counts(res, w)
+        energy += _compute_energy_pj(counts, prices)
+        missing = _unpriced(counts, ok_specs, prices)
+        for j, e in enumerate(errors):
+            if e is not None:
+                out[ok[j]] = ("infeasible", f"simulate: {e[1]}")
     if vec:
         for j, spec in enumerate(ok_specs):
             v = memos.vector(spec)
@@ -106,7 +138,13 @@ def evaluate(d, specs: list[Any]) -> list[dict[str, float] | tuple[str, str]]:
     latency = cycles * np.array([s.cycle_s for s in ok_specs])
     energy += leakage_energy_pj(np.array([s.energy.leakage_mw for s in ok_specs]), latency)
     for j, k in enumerate(ok):
-        out[k] = sim_metrics(latency[j], energy[j], cycles[j], stall[j], macs[j], macs[j], dram[j], ok_specs[j],
+        if out[k] is not None:
+            continue
+        if missing[j] is not None:
+            out[k] = ("infeasible", f"simulate: energy table has no entry for action '{missing[j]}'; "
+                                    "add it under energy.overrides_pj")
+            continue
+        out[k] = sim_metrics(latency[j], energy[j], cycles[j], stall[j], macs[j], eff[j], dram[j], ok_specs[j],
                              d.batch)
     return out
 
@@ -119,7 +157,7 @@ class _GraphMemos:
         from cosim.fusion import fused_layer_perf
         from cosim.search.memo import SpecMemo
 
-        _, scalar, _ = _modules()
+        scalar = _modules()[1]
         comp = [l for l in d.layers if l.is_compute]
         vec = [(l, n, o) for l, n, o in zip(d.layers, d.counts, d.owners) if not l.is_compute]
 
@@ -141,12 +179,21 @@ class _GraphMemos:
 
         self.vector = SpecMemo(vector)
 
+        # The tile check reads a layer's precisions (and its name, for the message): the first layer of
+        # each precision stands for the later ones (the guard of cosim/search/simulation.py would see
+        # a check that reads more).
+        firsts: dict[tuple, tuple[int, Any]] = {}
+        for i, layer in enumerate(comp):
+            w_bits = layer.weight_bits if layer.has_weights else layer.act_bits
+            firsts.setdefault((layer.act_bits, w_bits, layer.out_bits), (i, layer))
+
         def tiles(spec):
-            try:
-                for layer in comp:
-                    scalar._check_tiles(layer, spec)
-            except CosimError as e:
-                return str(e)
+            """(index among the compute layers, reason) of the first layer whose tiles do not fit, or None."""
+            for i, layer in firsts.values():
+                try:
+                    scalar.check_tiles(layer, spec)
+                except CosimError as e:
+                    return (i, str(e))
             return None
 
         # The tile check reads most of the spec (sizes, dataflow, timing): it hits when a sweep varies
@@ -159,6 +206,11 @@ def _memos(d) -> _GraphMemos:
     return _GraphMemos(d)
 
 
+def _whole_bytes(x) -> np.ndarray:
+    """Bytes as the datapath reports them per layer: rounded up to whole bytes (systolic._bytes)."""
+    return np.ceil(np.asarray(x, dtype=np.float64) - 1e-9)
+
+
 def _price(actions: dict[str, float], table: dict[str, float]) -> float:
     """Σ count × pJ through cosim.energy (its error names an action the table lacks)."""
     from cosim.energy import dynamic_energy_pj
@@ -167,15 +219,12 @@ def _price(actions: dict[str, float], table: dict[str, float]) -> float:
 
 
 def _price_table(spec) -> tuple[dict[str, float], np.ndarray]:
-    """(the spec's energy table, prices of the compute actions in _action_names order)."""
+    """(the spec's energy table, prices of the compute actions in _action_names order; NaN where the
+    table lacks one: an error only if the action occurs, as in cosim.energy.dynamic_energy_pj)."""
     from cosim.hw.energy_tables import table_for
 
     table = table_for(spec)
-    names = _action_names(spec)
-    missing = [a for a in names if a not in table]
-    if missing:
-        raise CosimError(f"energy table has no entry for action '{missing[0]}'; add it under energy.overrides_pj")
-    return table, np.array([table[a] for a in names])
+    return table, np.array([table.get(a, np.nan) for a in _action_names(spec)], dtype=np.float64)
 
 
 def _make_price_memo():
@@ -185,21 +234,38 @@ def _make_price_memo():
 
 
 def _action_names(spec) -> list[str]:
-    return ([f"mac:int{spec.pe_array.mac_bits}", "register:access", "dram:read_bit", "dram:write_bit"]
+    p = f"int{spec.pe_array.mac_bits}"
+    return ([f"mac:{p}", f"mac_gated:{p}", "register:access", "dram:read_bit", "dram:write_bit"]
             + [f"sram_{b}:{rw}_byte" for b in BUFFERS for rw in ("read", "write")])
 
 
-def _compute_energy_pj(res: dict, w: np.ndarray, specs: list, tables: list) -> np.ndarray:
-    """Σ over layers (× multiplicity) of action counts × per-design prices, in the datapath's action
-    names (mac:int<bits>, register:access, dram:*_bit, sram_<buffer>:*_byte)."""
-    counts = [res["macs"], res["register_accesses"], 8.0 * res["dram_read_bytes"], 8.0 * res["dram_write_bytes"]]
+def _action_counts(res: dict, w: np.ndarray) -> np.ndarray:
+    """Σ over layers (× multiplicity) of each compute action, actions × designs, in _action_names
+    order: the counts systolic.simulate_layer puts in a LayerPerf (bytes rounded up per layer)."""
+    counts = [res["mac_actions"], res["mac_gated_actions"], res["register_accesses"],
+              8.0 * _whole_bytes(res["dram_read_bytes"]), 8.0 * _whole_bytes(res["dram_write_bytes"])]
     for b in BUFFERS:
-        counts += [res[f"sram_{b}_read_bytes"], res[f"sram_{b}_write_bytes"]]
-    prices = np.stack([t[1] for t in tables])  # designs × actions
-    total = np.zeros(len(specs))
-    for a, c in enumerate(counts):
-        total += (np.asarray(c, dtype=np.float64) * w).sum(axis=0) * prices[:, a]
-    return total
+        counts += [_whole_bytes(res[f"sram_{b}_read_bytes"]), _whole_bytes(res[f"sram_{b}_write_bytes"])]
+    shape = np.broadcast_shapes(w.shape, np.shape(res["total_cycles"]))
+    return np.stack([(np.broadcast_to(np.asarray(c, dtype=np.float64), shape) * w).sum(axis=0) for c in counts])
+
+
+def _compute_energy_pj(counts: np.ndarray, tables: list) -> np.ndarray:
+    """Σ of action counts (actions × designs, _action_counts) × each design's prices (pJ): the
+    datapath's action names mac:int<bits>, mac_gated:int<bits>, register:access, dram:*_bit,
+    sram_<buffer>:*_byte. An action that does not occur costs nothing, priced or not."""
+    prices = np.stack([t[1] for t in tables], axis=1)  # actions × designs
+    return np.where(counts == 0, 0.0, counts * np.nan_to_num(prices)).sum(axis=0)
+
+
+def _unpriced(counts: np.ndarray, specs: list, tables: list) -> list[str | None]:
+    """Per design, the first compute action that occurs but that its energy table does not price."""
+    prices = np.stack([t[1] for t in tables], axis=1)
+    bad = np.isnan(prices) & (counts != 0)
+    out: list[str | None] = [None] * len(specs)
+    for j in np.flatnonzero(bad.any(axis=0)):
+        out[j] = _action_names(specs[j])[int(np.flatnonzero(bad[:, j])[0])]
+    return out
 
 
 _PRICES = _make_price_memo()

@@ -3,7 +3,8 @@ full simulation.
 
 Three ways to a design's numbers, fastest first:
 
-* batch: systolic designs in bulk through the datapath's numpy formulas (cosim/search/batch_systolic.py);
+* batch: systolic designs in bulk, dense or sparse, through the datapath's numpy formulas
+  (cosim/search/batch_systolic.py);
 * distinct layers: each distinct layer of the network simulated once per design and counted with its
   multiplicity (BERT-base's 176 layers are 18 distinct ones), through the simulator's own per-layer
   pieces (``datapath_module(spec).simulate_layer``, ``cosim.fusion``, ``cosim.simulate.layer_result``);
@@ -48,8 +49,11 @@ class DistinctLayers:
 
 
 @functools.lru_cache(maxsize=64)
-def distinct_layers(vkey: tuple) -> DistinctLayers:
-    """Layers equal but for their name (and not differing in being fused) are counted as one."""
+def distinct_layers(vkey: tuple, named_masks: bool = False) -> DistinctLayers:
+    """Layers equal but for their name (and not differing in being fused) are counted as one.
+
+    ``named_masks``: the datapath reads weight masks and draws a statistical layer's stand-in mask from
+    its name (the systolic one, cosim.datapaths.systolic_sparse), so such layers keep their name apart."""
     from cosim.fusion import fused_owners
     from cosim.search.workload_variants import workload_variant
 
@@ -61,8 +65,9 @@ def distinct_layers(vkey: tuple) -> DistinctLayers:
     owner_of: list[str | None] = []
     for layer in graph.layers():
         mask = layer.weight_sparsity.mask
-        key = (layer.replace(name="_"), None if mask is None else (mask.shape, hash(mask.tobytes())),
-               layer.name in owners)
+        statistical = mask is None and not layer.weight_sparsity.is_dense
+        key = (layer if named_masks and statistical else layer.replace(name="_"),
+               None if mask is None else (mask.shape, hash(mask.tobytes())), layer.name in owners)
         if key in seen:
             counts[seen[key]] += 1
             continue
@@ -141,8 +146,9 @@ def simulate_many(vkey: tuple, specs: list[Any]) -> list[Result]:
         return [_failure(e)] * len(specs)
     if whole or _SHORTCUTS_OFF:
         return [simulate_full(vkey, s) for s in specs]
-    d = distinct_layers(vkey)
-    if batch_systolic.available() and specs[0].kind == "systolic" and batch_systolic.applicable(d, specs):
+    systolic = specs[0].kind == "systolic" and batch_systolic.available()
+    d = distinct_layers(vkey, systolic and batch_systolic.reads_layer_masks(specs))
+    if systolic and batch_systolic.applicable(d, specs):
         rows = batch_systolic.evaluate(d, specs)
     else:
         rows = [simulate_distinct(d, s) for s in specs]

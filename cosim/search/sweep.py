@@ -125,21 +125,21 @@ def _close(exe: Any, cancel: bool, own: bool) -> None:
             pass
 
 
-# Points without a batch evaluator (other kinds, sparse runs) cost a simulation each (milliseconds to a
-# second): they go in chunks this many times smaller (8 points of 2048), so work spreads over the workers
-# and progress flows.
+# Points without a batch evaluator (other kinds) cost a simulation each (milliseconds to a second): they
+# go in chunks this many times smaller (8 points of 2048), so work spreads over the workers and progress
+# flows. Systolic points, dense or sparse, are batch-evaluated (cosim/search/batch_systolic.py).
 SCALAR_CHUNK_DIVISOR = 256
 BATCH_KINDS = ("systolic",)
 
 
 def _point_costs(space: DesignSpace, chunk_size: int):
-    """cost(index): 1 for a point the batch evaluator takes (a dense run on a batch kind), else the
-    cost that puts chunk_size / SCALAR_CHUNK_DIVISOR such points in a chunk."""
+    """cost(index): 1 for a point the batch evaluator takes (a batch kind), else the cost that puts
+    chunk_size / SCALAR_CHUNK_DIVISOR such points in a chunk."""
     heavy = chunk_size / max(1.0, chunk_size / SCALAR_CHUNK_DIVISOR)
 
     def cost(i: int) -> float:
         p = space.point(i)
-        return 1.0 if p.kind in BATCH_KINDS and p.sparsity == "dense" else heavy
+        return 1.0 if p.kind in BATCH_KINDS else heavy
 
     return cost
 

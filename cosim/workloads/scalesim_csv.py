@@ -35,6 +35,7 @@ import io
 from pathlib import Path
 
 from cosim.errors import CosimError, require
+from cosim.report import write_atomic
 from cosim.graph import Layer, LayerGraph
 from cosim.sparsity import Sparsity
 
@@ -195,6 +196,4 @@ def write_topology(graph: LayerGraph, path: str | Path, form: str = "conv") -> N
             ratio = f"{s.n}:{s.m}" if s.kind == "nm" else f"{nm[0].m}:{nm[0].m}"
             rows = [r + (ratio,) for r in rows]
         lines.extend(", ".join(str(v) for v in r) + "," for r in rows)
-    from cosim.workloads.yaml_io import _atomic_write
-
-    _atomic_write(Path(path), "\n".join(lines) + "\n")
+    write_atomic(path, "\n".join(lines) + "\n")
