@@ -169,14 +169,15 @@ def plot_breakdown(report, path: str | Path, top_n: int = 15) -> Path:
     e_share = sum(l.energy_pj_total for l in shown) / max(energy.sum(), 1e-30)
     c_share = sum(l.total_cycles for l in shown) / max(sum(l.total_cycles for l in layers), 1)
 
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(max(8.0, 0.55 * len(shown) + 3), 8.5), sharex=True)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(max(8.0, 0.55 * len(shown) + 3) + 1.6, 8.5), sharex=True)
     pos = np.arange(len(shown))
     comp_c = np.array([l.compute_cycles for l in shown]) / 1e6
     stall_c = np.array([l.stall_cycles for l in shown]) / 1e6
     ax1.bar(pos, comp_c, color="#1f77b4", label="compute")
     ax1.bar(pos, stall_c, bottom=comp_c, color="#ff7f0e", label="stall (memory)")
     ax1.set_ylabel("cycles (millions)")
-    ax1.legend(fontsize=8, loc="best")
+    # Legends sit outside the axes, to the right: stacked bars fill the plot area, so no corner is free.
+    ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax1.set_title(f"{report.workload} on {report.accelerator}: top {len(shown)} of {len(layers)} layers by energy "
                   f"({100 * e_share:.0f}% of energy, {100 * c_share:.0f}% of cycles)", fontsize=11)
     bottom = np.zeros(len(shown))
@@ -186,7 +187,8 @@ def plot_breakdown(report, path: str | Path, top_n: int = 15) -> Path:
         ax2.bar(pos, v, bottom=bottom, color=cmap(k % 10), label=c)
         bottom += v
     ax2.set_ylabel("energy (µJ)")
-    ax2.legend(fontsize=8, loc="best", ncol=2, title="component", title_fontsize=8)
+    ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title="component",
+               title_fontsize=8)
     ax2.set_xticks(pos)
     ax2.set_xticklabels([f"{l.name} ({l.op})" for l in shown], rotation=60, ha="right", fontsize=8)
     for ax in (ax1, ax2):
