@@ -242,7 +242,7 @@ def _fixed_cost(graph: LayerGraph, spec) -> fr.Resources:
             rows = [_branch_window_rows(graph, p) for p in preds]
             depth_rows = max(rows) - min(rows) + 1
             bits = depth_rows * layer.in_w * layer.in_channels * layer.act_bits
-            width = min(72, layer.in_channels * layer.act_bits)
+            width = min(72, layer.in_channels * layer.act_bits)  # 72 bits: widest BRAM36 SDP port (UG573)
             mem, _ = fr.memory(width, math.ceil(bits / width), spec.dataflow.memory, spec.device.uram > 0)
             out = out + mem
     return out
@@ -338,7 +338,9 @@ def _stage_perf(layer: Layer, d: ff.StageDesign, spec, dram_in: float, dram_out:
 
 
 def _stage_depth(d: ff.StageDesign) -> int:
-    """Pipeline depth of an engine: memory read (2), adder tree ⌈log2 SIMD⌉, DSP (3), output (2)."""
+    """Pipeline depth of an engine: memory read (2), adder tree ⌈log2 SIMD⌉, DSP (3), output (2).
+    The per-stage latencies are assumptions (typical registered BRAM read and DSP48E2 pipeline);
+    they only add fill cycles to the pipeline's latency, not to its initiation interval."""
     return 7 + math.ceil(math.log2(max(1, d.simd)))
 
 

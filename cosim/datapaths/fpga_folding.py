@@ -41,7 +41,8 @@ from cosim.errors import CosimError, require
 from cosim.graph import Layer
 
 # Fixed LUT-equivalent weights of the resources when ranking foldings (roughly a ZU7EV's LUT:DSP:BRAM
-# ratio, 230k LUT : 1,728 DSP : 312 BRAM36, DS891). Fixed on purpose: see the module docstring.
+# ratio, 230k LUT : 1,728 DSP : 312 BRAM36, DS891; a URAM288 counts as the 8 BRAM36 whose capacity it
+# holds, UG573). Fixed on purpose: see the module docstring.
 AREA_WEIGHTS = {"lut": 1.0, "dsp": 130.0, "bram36": 700.0, "uram": 5600.0}
 
 
@@ -160,12 +161,12 @@ class EngineContext:
 
     mode: str = "none"  # sparsity mode
     multipliers: str = "auto"
-    lut_multiplier_max_bits: int = 3
+    lut_multiplier_max_bits: int = 3  # same default as ArithmeticSpec (cosim/hw/fpga_spec.py)
     number_format: str = "int"
     memory_style: str = "auto"
     has_uram: bool = False
     activation: bool = True  # an activation is fused after the engine (thresholds for few-bit outputs)
-    fifo_depth: int = 32  # output stream FIFO of every stage, in words
+    fifo_depth: int = 32  # output stream FIFO of every stage, in words (DataflowSpec's default)
 
     @classmethod
     def from_spec(cls, spec, activation: bool = True) -> "EngineContext":

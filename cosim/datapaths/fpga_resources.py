@@ -151,7 +151,7 @@ def mac_class(weight_bits: int, act_bits: int, number_format: str = "int") -> st
 # int8 2 (WP486), int4 4 (WP521), int16 1 (27×18 multiplier, UG579), int32 1/4 (2×2 tiles of the
 # 27×18 multiplier for a 32×32 product), fp16 1 (the 11×11 significand product fits one DSP) and
 # fp32 1/2 (the 24×24 significand product needs two); exponent handling and the floating-point
-# adder are built in LUTs (FP_ADD_LUTS below).
+# adder are built in LUTs (FP_MAC_LUTS below).
 MACS_PER_DSP = {"int4": 4.0, "int8": 2.0, "int16": 1.0, "int32": 0.25, "fp16": 1.0, "fp32": 0.5}
 # LUTs per floating-point MAC for alignment, normalisation and the adder (estimates of the order of
 # the logic-only adder cores in PG060, Floating-Point Operator: a few hundred LUTs at fp32).
@@ -275,6 +275,9 @@ def vector_unit(op: str, kind: str, lanes: int, act_bits: int, channels: int, in
     pool — a comparator (max) or adder (avg) per lane and one row of partial results when the window
     spans rows; add — an (A+1)-bit adder per lane; act — a clamp per lane; norm — a requantiser per
     lane (1 DSP + 2·A LUTs); softmax — exponent table in one BRAM18 and a divider per lane."""
+    # The per-lane LUT counts here (8 guard bits on pool partial sums, 2·(A+8) per pool lane, 12·A per
+    # softmax lane for exponent lookup and divider) are first-order assumptions, not FINN-R fits; they
+    # only size vector stages, which are small next to the matrix–vector engines.
     a = act_bits
     if op == "pool":
         res = Resources(lut=FINNR_C0_LUTS + lanes * 2 * (a + 8))
@@ -309,7 +312,11 @@ def overlay_resources(ov, act_bits: int = 8) -> tuple[Resources, dict]:
     lanes_out = ov.pixel_parallelism * ov.output_channel_parallelism
     mac_dsp = math.ceil(ov.macs_per_cycle / (MACS_PER_DSP[cls] * pump))
     dsp = mac_dsp + lanes_out + ov.alu_parallelism * ov.output_channel_parallelism
+    # Accumulator sized for a 3×3 kernel over ICP channels (assumption: the common DPU layer shape).
     acc = accumulator_bits(ov.mac_bits, ov.mac_bits, ov.input_channel_parallelism * 9)
+    # Double pumping muxes the DSP48E2's 27- and 18-bit operand ports (UG579) between two operand
+    # sets: about one LUT per two input bits (assumption). Per output lane 3·acc + A LUTs of
+    # accumulate/requantise/ReLU logic (assumption; validate_fpga.py compares the total with PG338).
     mux = mac_dsp * math.ceil((27 + 18) / 2) if ov.dsp_double_pumped else 0
     lut = ov.control_luts + lanes_out * (3 * acc + act_bits) + mux
     act_w = ov.pixel_parallelism * ov.input_channel_parallelism * act_bits

@@ -145,6 +145,8 @@ def _tile_plan(p: GemmProblem, spec: Any, kern: GemmKernelSpec, tr: int, tt: int
             plan["fixup_s"] = kern.fixup_us_per_level * 1e-6 * math.log2(split)
         else:  # partial sums (fp32) written and read back by a reduction kernel
             plan["reduce_bytes"] = split * p.groups * p.rows * p.tokens * 4.0
+    # Stream-K only for K of at least 16 steps: a fixed threshold (assumption), not among the fitted
+    # parameters of h100_calibration.yaml.
     elif kern.stream_k and tiles > sms and (tiles % sms) * 2 <= sms and k_steps >= 16:
         plan.update(mode="stream-k", fixup_s=kern.fixup_us_per_level * 1e-6)
     return plan
@@ -165,7 +167,7 @@ def _clock_hz(spec: Any, plan: dict[str, Any], p: GemmProblem, energy: Mapping[s
                 + plan["feed_bytes"] * energy.get("sram_l2:read_byte", 0.0)) * 1e-12
     if onchip_j <= 0:
         return f_max
-    budget_w = max(pw.cap_w - spec.energy.leakage_mw * 1e-3, 0.05 * pw.cap_w)  # never stops the chip outright
+    budget_w = max(pw.cap_w - spec.energy.leakage_mw * 1e-3, 0.05 * pw.cap_w)  # 5 % floor (assumption): never stops the chip outright
     # P(f) = onchip_j · (f/f_ref)^e / (cycles / f) = budget  ->  f^(1+e) = budget · cycles · f_ref^e / onchip_j
     e = pw.dvfs_exponent
     f = (budget_w * plan["cycles"] * f_ref ** e / onchip_j) ** (1.0 / (1.0 + e))

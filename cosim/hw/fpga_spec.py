@@ -88,6 +88,8 @@ class ArithmeticSpec:
     """
 
     multipliers: Literal["auto", "dsp", "lut"] = "auto"
+    # 3 bits (assumption): binary, ternary and few-bit products go to LUTs, 4-bit and wider to DSPs
+    # (which pack four int4 MACs, WP521).
     lut_multiplier_max_bits: int = 3
     number_format: Literal["int", "float"] = "int"
 
@@ -186,6 +188,8 @@ class DataflowSpec:
     folding_file: str = ""
     target_fps: float = 0.0
     memory: Literal["auto", "prefer_uram", "bram", "uram", "lutram"] = "auto"
+    # Words of the stream FIFO after every stage: 32 = one SRL32 per bit (UG574), an assumption for a
+    # shallow inter-stage FIFO (FINN sizes its FIFOs by simulation); it costs LUTs only.
     fifo_depth: int = 32
 
     def __post_init__(self) -> None:
@@ -222,9 +226,12 @@ class FpgaSpec:
     style: Literal["overlay", "dataflow"]
     clock_mhz: float
     board: str = ""
+    # Default DRAM: one 64-bit DDR4-2400 channel, 8 B x 2.4 GT/s = 19.2 GB/s (the Zynq UltraScale+ PS
+    # DDR4 of the ZCU102/ZCU104 presets, DS925).
     dram: DramSpec = field(default_factory=lambda: DramSpec(technology="ddr4", bandwidth_gb_per_s=19.2))
     # Fraction of the DRAM's peak bandwidth its controller sustains on the accelerator's traffic
-    # (refresh, page misses, read/write turnarounds, several masters interleaving).
+    # (refresh, page misses, read/write turnarounds, several masters interleaving). Default 1.0 = ideal;
+    # the presets set 0.7 (cited there).
     dram_efficiency: float = 1.0
     overlay: OverlaySpec | None = None
     dataflow: DataflowSpec = field(default_factory=DataflowSpec)

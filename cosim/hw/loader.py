@@ -28,7 +28,8 @@ def register_kind(kind: str, builder: Callable[[Mapping[str, Any]], Any]) -> Non
 
 
 def _ensure_kinds_registered() -> None:
-    # Importing the datapath spec modules registers their kinds; optional until they exist.
+    # Importing the datapath spec modules registers their kinds; a module missing from the install is
+    # skipped (its kind then stays unknown), any other import error is raised.
     import importlib
 
     for mod in ("cosim.hw.stc_spec", "cosim.hw.fpga_spec"):

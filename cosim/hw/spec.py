@@ -65,6 +65,9 @@ class SramHierarchy:
 
 @dataclass(frozen=True)
 class DramSpec:
+    # Illustrative defaults, equal to the SCALE-Sim presets' 10 GB/s (SCALE-Sim's default 10 words/cycle
+    # of 1-byte words at 1 GHz, accelerators/scalesim-32x32-*.yaml); the technology only picks the
+    # default DRAM energy.
     technology: str = "lpddr4"
     bandwidth_gb_per_s: float = 10.0  # 1 GB = 1e9 bytes
     # Energy per bit moved; default per technology in cosim/hw/data/horowitz45.yaml (Accelergy DRAM figures).
@@ -99,7 +102,9 @@ class PEArraySpec:
     cols: int
     dataflow: Literal["os", "ws", "is"] = "ws"
     mac_bits: int = 8  # operand precision of one MAC
-    register_bytes_per_pe: int = 4  # operand/accumulator registers local to each PE
+    # Operand/accumulator registers local to each PE. 4 bytes is an assumption; it only sizes the
+    # register file that prices register:access (cosim/hw/energy_tables.py).
+    register_bytes_per_pe: int = 4
 
     def __post_init__(self) -> None:
         require(self.rows >= 1, f"pe_array.rows must be >= 1, got {self.rows}")
@@ -150,7 +155,7 @@ class SystolicSpec:
     pe_array: PEArraySpec
     sram: SramHierarchy
     dram: DramSpec = field(default_factory=DramSpec)
-    clock_mhz: float = 1000.0
+    clock_mhz: float = 1000.0  # illustrative default (the SCALE-Sim presets also run at 1 GHz)
     energy: EnergySpec = field(default_factory=EnergySpec)
     timing: Literal["physical", "scalesim"] = "physical"
     sparsity: SparseFeatures = field(default_factory=SparseFeatures)

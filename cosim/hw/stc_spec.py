@@ -55,6 +55,8 @@ class GemmKernelSpec:
     pins the tile, as cuSPARSELt's default 2:4 kernel does: 128 x 256 x 64 on H100, seen in profiles).
     """
 
+    # Defaults: one 128 x 128 tile, k_step 64 (assumption: a common tensor-core CTA tile); presets list
+    # the tiles their library uses.
     tiles: tuple[tuple[int, int], ...] = ((128, 128),)
     k_step: int = 64
     # Fraction of the tensor-core peak one main-loop step sustains when operands keep up.
@@ -62,7 +64,9 @@ class GemmKernelSpec:
     # Per kernel, not overlapped with work: launch, prologue, epilogue setup (µs).
     overhead_us: float = 0.0
     # Split K over several CTAs when the tiles fill at most half the SMs and K has at least this many
-    # steps, with at least ``split_k_steps_per_split`` steps per split. 0 disables split-K.
+    # steps, with at least ``split_k_steps_per_split`` steps per split. 0 disables split-K. The
+    # presets' 18 / 9 are read off the split-K kernels the CUDA profiler shows on H100 (see
+    # accelerators/h100-sxm.yaml); the default 9 only matters once split-K is enabled.
     split_k_min_k_steps: int = 0
     split_k_steps_per_split: int = 9
     # How partial sums are combined: "kernel" = a separate reduction kernel (cuBLAS splitKreduce),
@@ -100,7 +104,7 @@ class PowerSpec:
 
     cap_w: float = 0.0  # 0 = no cap: always clock_mhz
     table_clock_mhz: float = 0.0  # clock at which the energy table's on-chip energies hold; 0 = clock_mhz
-    dvfs_exponent: float = 2.0
+    dvfs_exponent: float = 2.0  # E ∝ V² with V ∝ f (see the docstring): a first-order assumption
 
     def __post_init__(self) -> None:
         require(self.cap_w >= 0, f"power.cap_w must be >= 0, got {self.cap_w}")
@@ -116,20 +120,21 @@ class SparseTensorCoreSpec:
     dense_kernel: GemmKernelSpec
     sparse_kernel: GemmKernelSpec
     feed_bytes_per_cycle_per_sm: float
-    clock_mhz: float = 1000.0
+    clock_mhz: float = 1000.0  # illustrative default; presets give the chip's clock
     reference_precision: str = "fp16"  # precision of peak_macs_per_cycle
     sparsity: SparseFeatures = field(
         default_factory=lambda: SparseFeatures(skipping="nm", nm_patterns=("2:4",), compressed_format="nm"))
     dual_side_sparse: bool = False  # activations skipped too (statistically, by act_density)
     unsupported_pattern: Literal["dense", "error"] = "dense"
-    smem_kib_per_sm: float = 228.0
-    smem_banks: int = 32
+    smem_kib_per_sm: float = 228.0  # H100: 228 KB shared memory per SM (H100 architecture whitepaper)
+    smem_banks: int = 32  # 32 shared-memory banks per SM on NVIDIA GPUs (CUDA C++ Programming Guide)
     l2_kib: float = 0.0  # 0 = no L2
     l2_banks: int = 1
     l2_bandwidth_gb_per_s: float = 0.0  # effective bandwidth for operands the L2 holds
     l2_reuse: bool = True  # operands that fit in L2 are served from it (warm, repeated inference)
     dram: DramSpec = field(default_factory=DramSpec)
-    dram_efficiency: float = 0.8  # fraction of DRAM peak a streaming kernel reaches
+    dram_efficiency: float = 0.8  # fraction of DRAM peak a streaming kernel reaches (assumed default;
+    #                               the H100 preset's fitted value is 0.814, h100_calibration.yaml)
     vector_efficiency: float = 0.0  # elementwise kernels' fraction of DRAM peak; 0 = dram_efficiency
     vector_lanes_per_sm: int = 128  # element ops per cycle per SM of the vector path (H100/A100: 128 FP32 lanes)
     power: PowerSpec = field(default_factory=PowerSpec)

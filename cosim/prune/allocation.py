@@ -37,7 +37,9 @@ from cosim.prune.criteria import channel_scores, element_scores
 from cosim.prune.engine import gemm_view, prune_graph, sparsity_for
 from cosim.prune.patterns import Pattern, nm_mask, prune_count
 
-LEVEL_STEP = 1 / 16  # per-layer sparsity levels are multiples of 1/16 up to the pattern's sparsity
+# Per-layer sparsity levels are multiples of 1/16 up to the pattern's sparsity: a resolution choice
+# (assumption) trading search time against how finely the budget can be met.
+LEVEL_STEP = 1 / 16
 METRICS = ("latency_s", "energy_pj")
 
 Sensitivity = Callable[[str, float], float]  # (layer, level) → saliency lost, additive over layers
