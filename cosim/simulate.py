@@ -23,9 +23,9 @@ from cosim.report import LayerResult, Report, Total
 # define ``simulate_graph(graph, spec) -> (list[LayerPerf], GraphPerf)`` when network totals are not
 # the sum of layers (FPGA dataflow pipelines).
 DATAPATHS = {
-    "systolic": "cosim.datapaths.systolic",
-    "sparse_tensor_core": "cosim.datapaths.sparse_tensor_core",
-    "fpga": "cosim.datapaths.fpga",
+    "systolic": "cosim.datapaths.systolic.layer",
+    "sparse_tensor_core": "cosim.datapaths.tensor_core.model",
+    "fpga": "cosim.datapaths.fpga.model",
 }
 
 

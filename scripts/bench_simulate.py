@@ -59,7 +59,7 @@ def resnet50():
 
 def bench_resnet(repeat: int) -> None:
     import cosim
-    from cosim.datapaths.systolic import simulate_layer
+    from cosim.datapaths.systolic.layer import simulate_layer
     from cosim.simulate import simulate
 
     graph, source = resnet50()
@@ -74,8 +74,8 @@ def bench_resnet(repeat: int) -> None:
 
 
 def bench_batch(repeat: int, n_designs: int = 20000) -> None:
-    from cosim.datapaths.systolic_batch import evaluate_batch
-    from cosim.mapping import layer_arrays
+    from cosim.datapaths.systolic.model import evaluate_batch
+    from cosim.datapaths.systolic.tiling import layer_arrays
 
     graph, _ = resnet50()
     L = layer_arrays(graph.compute_layers())
@@ -97,7 +97,7 @@ def bench_batch(repeat: int, n_designs: int = 20000) -> None:
 
 def bench_scalesim(python: str, repeat: int) -> None:
     import validate_scalesim as vs
-    from cosim.datapaths.systolic import simulate_layer
+    from cosim.datapaths.systolic.layer import simulate_layer
 
     if not Path(python).exists():
         print(f"SCALE-Sim not found at '{python}' (install: python3 -m venv /tmp/ss && /tmp/ss/bin/pip install "

@@ -31,8 +31,8 @@ import dataclasses
 import numpy as np
 
 from cosim import load_workload
-from cosim.datapaths import fpga
-from cosim.datapaths import fpga_resources as fr
+from cosim.datapaths.fpga import model as fpga
+from cosim.datapaths.fpga import resources as fr
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.fpga_spec import FpgaSparsity, LayerFolding, OverlaySpec
 from cosim.hw.loader import load_accelerator

@@ -18,7 +18,7 @@ Data (tests/data/gpu/, README.md there says how each file was measured):
                for information (no bar).
 
 Each row ``W (M×K) @ X (K×N)`` becomes a cosim linear layer (in_features K, out_features M, N tokens,
-16-bit operands, 2:4 weights for the sparse run) simulated by cosim.datapaths.sparse_tensor_core.
+16-bit operands, 2:4 weights for the sparse run) simulated by cosim.datapaths.tensor_core.model.
 Measured time = CUDA-graph replay time per product (``*_graph_ms``). Metrics: dense MAPE over every
 dense time; 2:4 speedup = dense / sparse time, its mean absolute error and Spearman rank correlation.
 Bars: dense MAPE <= 20 %, speedup MAE <= 0.15, Spearman >= 0.8.
@@ -133,7 +133,7 @@ def vector_layer(op: str, shape: list[int]):
 
 
 def evaluate_vector(spec) -> dict[str, Any]:
-    from cosim.datapaths.sparse_tensor_core import simulate_layer
+    from cosim.datapaths.tensor_core.model import simulate_layer
 
     rows, ape = [], []
     with open(VECTOR) as f:
@@ -186,7 +186,7 @@ def gemm_layer(M: int, K: int, N: int, sparse: bool):
 
 
 def predict_ms(spec, M: int, K: int, N: int, sparse: bool) -> float:
-    from cosim.datapaths.sparse_tensor_core import simulate_layer
+    from cosim.datapaths.tensor_core.model import simulate_layer
 
     perf = simulate_layer(gemm_layer(M, K, N, sparse), spec)
     return perf.total_cycles * spec.cycle_s * 1e3
@@ -244,7 +244,7 @@ def solve_energy(spec) -> dict[str, float]:
     """e_mac (pJ per FP16 MAC), e_feed (pJ per L2<->SM byte), e_dram (pJ per DRAM bit) from the board
     power of the dense and 2:4 8192^3 GEMMs and a 1 GiB copy (see cosim/hw/data/gpu_h100.yaml), with
     the GEMMs' MACs, feed bytes and DRAM bits counted by cosim's own model."""
-    from cosim.datapaths.sparse_tensor_core import simulate_layer
+    from cosim.datapaths.tensor_core.model import simulate_layer
 
     pw = _power_rows()
     idle = float(pw["idle"]["power_average_w"])
@@ -351,7 +351,7 @@ def write_calibration(params: dict[str, float], energies: dict[str, float], resu
         "#\n"
         "# Method: least squares on log(predicted / measured time) of every point of the calibration data\n"
         "# (74 dense GEMMs + 10 dense/2:4 pairs; 2:4 residuals weighted x2), CUDA-graph replay times, with\n"
-        "# the model of cosim/datapaths/gpu_gemm.py. Fixed, not fitted: datasheet rates, the measured clocks\n"
+        "# the model of cosim/datapaths/tensor_core/gemm_timing.py. Fixed, not fitted: datasheet rates, the measured clocks\n"
         "# and power (power section of the preset), the library structure seen in CUDA profiles (tile menus,\n"
         "# split-K and stream-K rules). The energy table gpu_h100.yaml is solved from the measured board power\n"
         "# with the fitted model (energy_from_power), alternately with the fit until both settle.\n"

@@ -197,7 +197,7 @@ def rel_error(ours: float, ref: float) -> float:
 
 def compare_case(case: dict, report_dir: Path) -> list[dict]:
     """One row per layer and metric: cosim value, SCALE-Sim value, relative error."""
-    from cosim.datapaths.systolic import simulate_layer
+    from cosim.datapaths.systolic.layer import simulate_layer
 
     spec = case_spec(case)
     layers = scalesim_layers(DATA / "topologies" / case["topology"], case["gemm"])

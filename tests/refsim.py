@@ -1,13 +1,13 @@
 """A brute-force, cycle-by-cycle reference simulator of a store-and-forward systolic array.
 
 It moves every operand through PE registers one hop per cycle and counts what happens, so the fast
-closed-form model (cosim/datapaths/systolic_batch.py, ``timing: physical``) can be checked against it
+closed-form model (cosim/datapaths/systolic/model.py, ``timing: physical``) can be checked against it
 on small cases, the way nn_dataflow checks its analytical access counts against a brute-force loop
 nest. It computes the GEMM for real, so a wrong schedule shows up as a wrong product.
 
 Array: R rows × C columns of PEs. Data enters at the left edge (moving right) and the top edge (moving
 down); results leave at the bottom edge. Folds run one after another, column folds outer, row folds
-inner (SCALE-Sim's order); the GEMM view (M, N, K) maps to the array as in cosim/mapping.py:
+inner (SCALE-Sim's order); the GEMM view (M, N, K) maps to the array as in cosim/datapaths/systolic/tiling.py:
 
 * os: PE (i, j) accumulates output (m_i, n_j). A rows enter the left edge, row i delayed i cycles;
   B columns enter the top edge, column j delayed j cycles. When the last MAC is done, the R rows of

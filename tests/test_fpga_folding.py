@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cosim.datapaths import fpga
-from cosim.datapaths import fpga_folding as ff
+from cosim.datapaths.fpga import model as fpga
+from cosim.datapaths.fpga import folding as ff
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.loader import load_accelerator

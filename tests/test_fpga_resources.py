@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosim.datapaths import fpga_resources as fr
+from cosim.datapaths.fpga import resources as fr
 from cosim.hw.fpga_spec import OverlaySpec
 
 

@@ -1,4 +1,4 @@
-"""GEMM view, input footprints and operand tiling (cosim/mapping.py)."""
+"""GEMM view, input footprints and operand tiling (cosim/datapaths/systolic/tiling.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cosim import mapping as mp
+from cosim.datapaths.systolic import tiling as mp
 from cosim.errors import CosimError
 from cosim.graph import Layer
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from cosim.errors import CosimError
-from cosim.report import LayerResult, Report, Total, write_atomic
+from cosim.outputs import write_atomic
+from cosim.report import LayerResult, Report, Total
 
 CONTRACT_LAYER_FIELDS = ["name", "op", "M", "N", "K", "macs", "effectual_macs", "compute_cycles", "stall_cycles",
                          "total_cycles", "utilization", "sram_read_bytes", "sram_write_bytes", "dram_read_bytes",

@@ -1,5 +1,5 @@
 """Sparse systolic points in bulk (cosim/search/batch_systolic.py over
-cosim/datapaths/systolic_sparse_batch.py): zero gating, N:M skipping, unstructured lane skipping and
+cosim/datapaths/systolic/sparse_batch.py): zero gating, N:M skipping, unstructured lane skipping and
 compressed operands give cosim.simulate's numbers, point by point, with no per-point simulation."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import cosim
-from cosim.datapaths import systolic_sparse, systolic_sparse_batch
+from cosim.datapaths.systolic import sparse as systolic_sparse
+from cosim.datapaths.systolic import sparse_batch as systolic_sparse_batch
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.loader import load_accelerator
 from cosim.search import batch_systolic, simulation

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cosim.datapaths.gpu_gemm import wave_count
-from cosim.datapaths.sparse_tensor_core import pattern_run, simulate_layer
+from cosim.datapaths.tensor_core.gemm_timing import wave_count
+from cosim.datapaths.tensor_core.model import pattern_run, simulate_layer
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.loader import load_accelerator, spec_from_mapping
@@ -177,7 +177,7 @@ def test_vector_layers_are_memory_bound_kernels():
 
 
 def test_networks_keep_weights_in_l2_only_when_all_of_them_fit():
-    from cosim.datapaths.sparse_tensor_core import simulate_graph
+    from cosim.datapaths.tensor_core.model import simulate_graph
 
     def mlp(width, tokens=256):
         g = LayerGraph(f"mlp{width}")

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cosim.datapaths import systolic
-from cosim.datapaths.systolic import simulate_layer
-from cosim.datapaths.systolic_batch import PSUM_BYTES, design_arrays, evaluate_batch
+from cosim.datapaths.systolic import layer as systolic
+from cosim.datapaths.systolic.layer import simulate_layer
+from cosim.datapaths.systolic.model import PSUM_BYTES, design_arrays, evaluate_batch
 from cosim.errors import CosimError
 from cosim.graph import Layer
 from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
-from cosim.mapping import layer_arrays
+from cosim.datapaths.systolic.tiling import layer_arrays
 
 
 def make_spec(rows=4, cols=4, dataflow="ws", kib=(64, 64, 64), bw=10.0, timing="physical", bank_width=0,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cosim.datapaths.systolic import simulate_layer
+from cosim.datapaths.systolic.layer import simulate_layer
 from cosim.graph import Layer
 from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
 

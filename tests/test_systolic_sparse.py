@@ -1,4 +1,4 @@
-"""Sparse systolic arrays (cosim/datapaths/systolic_sparse.py): gating, N:M and unstructured skipping,
+"""Sparse systolic arrays (cosim/datapaths/systolic/sparse.py): gating, N:M and unstructured skipping,
 compressed operands; checked by hand, against a cycle-by-cycle reference of skipping lanes, by
 invariants, and against the batch evaluator."""
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cosim import kernels
-from cosim.datapaths import systolic_sparse
-from cosim.datapaths.systolic import simulate_layer
-from cosim.datapaths.systolic_sparse import evaluate_sparse_batch
+from cosim.datapaths.systolic import sparse as systolic_sparse
+from cosim.datapaths.systolic.layer import simulate_layer
+from cosim.datapaths.systolic.sparse import evaluate_sparse_batch
 from cosim.energy import dynamic_energy_pj
 from cosim.errors import CosimError
 from cosim.graph import Layer

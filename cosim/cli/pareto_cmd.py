@@ -33,7 +33,7 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_rows
 
     from cosim.errors import require
     from cosim.plot import front_colors, plot_front
-    from cosim.search.evaluate import METRICS
+    from cosim.metrics import METRICS
     from cosim.search.front import design_label, front_table, write_front_csv
     from cosim.search.store import ResultStore, resolve_store
 

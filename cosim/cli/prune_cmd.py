@@ -108,7 +108,7 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
     meta = dict(report)
     save_pruned(out, run.graph, meta, run.weights)
     if json_path:
-        from cosim.report import write_atomic
+        from cosim.outputs import write_atomic
 
         write_atomic(json_path, json.dumps(report, indent=2, default=float))
     click.echo(text)

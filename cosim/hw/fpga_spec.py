@@ -9,7 +9,7 @@ Two styles (``style``):
 * ``dataflow`` — one engine per layer, all layers resident on chip and streaming into each other
   (FINN, Umuroglu et al. FPGA 2017 / Blott et al. TRETS 2018; hls4ml, Duarte et al. JINST 2018).
   Each engine is folded by PE (output channels in parallel) and SIMD (reduction elements in
-  parallel); folding is chosen automatically (cosim/datapaths/fpga_folding.py) or given per layer.
+  parallel); folding is chosen automatically (cosim/datapaths/fpga/folding.py) or given per layer.
 
 YAML files map one to one onto these dataclasses (``kind: fpga``). Board figures are cited in the
 preset files (accelerators/zcu102*.yaml, zcu104*.yaml, u250*.yaml).

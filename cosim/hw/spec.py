@@ -142,13 +142,13 @@ class SparseFeatures:
 class SystolicSpec:
     """A SCALE-Sim-style systolic array: PE grid, three SRAM buffers, DRAM.
 
-    ``timing``: ``physical`` uses cosim's own fold latency (see cosim/datapaths/systolic.py);
+    ``timing``: ``physical`` uses cosim's own fold latency (see cosim/datapaths/systolic/layer.py);
     ``scalesim`` reproduces SCALE-Sim 3.0.0's cycle counts exactly.
     ``dual_side_sparse``: activation zeros (``layer.act_density``, a statistical model) are gated,
     skipped and compressed like weight zeros, as ``sparsity`` says; off, activations count as dense.
     ``unsupported_pattern``: with N:M skipping, a sparse layer whose weights fit none of
     ``sparsity.nm_patterns`` runs dense (``dense``) or stops with an error (``error``).
-    (cosim/datapaths/systolic_sparse.py; the same two keys as the sparse tensor core spec.)
+    (cosim/datapaths/systolic/sparse.py; the same two keys as the sparse tensor core spec.)
     """
 
     name: str

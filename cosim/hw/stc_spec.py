@@ -1,7 +1,7 @@
 """Spec of a sparse-tensor-core accelerator: a GPU (SMs, CTA tiles, a GEMM library, a power cap) or an
 accelerator-like N:M engine (a few cores, one tile, no launch overhead) — one dataclass for both.
 
-What it describes (the model is cosim/datapaths/sparse_tensor_core.py and gpu_gemm.py):
+What it describes (the model is cosim/datapaths/tensor_core/model.py and gpu_gemm.py):
 
 * ``sm_count`` cores, each with ``macs_per_cycle_per_sm`` dense MACs per cycle by precision
   (fp16/bf16/fp8/int8/...); ``clock_mhz`` is the highest clock the chip runs (cycles are counted at it).

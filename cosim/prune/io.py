@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from cosim import __version__
-from cosim.report import write_atomic
+from cosim.outputs import write_atomic
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.sparsity import Sparsity

@@ -1,8 +1,8 @@
 """Systolic candidates in bulk: one numpy evaluation of every compute layer × every design.
 
-The systolic datapath keeps its formulas in ``cosim.datapaths.systolic_batch`` (``systolic_model``),
+The systolic datapath keeps its formulas in ``cosim.datapaths.systolic.model`` (``systolic_model``),
 shared by its scalar ``simulate_layer`` and its ``evaluate_batch`` over layers × designs; sparse runs
-add the columns and MAC accounting of ``cosim.datapaths.systolic_sparse_batch`` (gating, N:M and lane
+add the columns and MAC accounting of ``cosim.datapaths.systolic.sparse_batch`` (gating, N:M and lane
 skipping, compressed operands: the same plans ``simulate_layer`` makes). This module feeds them the
 distinct compute layers of a workload and a chunk of designs, prices the action counts with each
 design's energy table (cosim.hw.energy_tables.table_for) as a designs × actions matrix, and sums
@@ -30,10 +30,10 @@ BUFFERS = ("ifmap", "filter", "ofmap")
 @functools.lru_cache(maxsize=1)
 def _modules():
     try:
-        batch = importlib.import_module("cosim.datapaths.systolic_batch")
-        scalar = importlib.import_module("cosim.datapaths.systolic")
-        mapping = importlib.import_module("cosim.mapping")
-        sparse = importlib.import_module("cosim.datapaths.systolic_sparse_batch")
+        batch = importlib.import_module("cosim.datapaths.systolic.model")
+        scalar = importlib.import_module("cosim.datapaths.systolic.layer")
+        mapping = importlib.import_module("cosim.datapaths.systolic.tiling")
+        sparse = importlib.import_module("cosim.datapaths.systolic.sparse_batch")
     except ModuleNotFoundError:
         return None
     needed = (hasattr(batch, "evaluate_batch") and hasattr(batch, "design_arrays")
@@ -53,7 +53,7 @@ def applicable(d, specs) -> bool:
 
 def dense_run(d, specs) -> bool:
     """Dense weights and activations on arrays without sparsity features: the dense formulas alone."""
-    from cosim.datapaths.systolic_sparse import sparse_array
+    from cosim.datapaths.systolic.sparse import sparse_array
 
     return (all(l.weight_sparsity.is_dense and l.weight_sparsity.mask is None and l.act_density == 1.0
                 for l in d.layers) and not any(sparse_array(s) for s in specs))
@@ -61,8 +61,8 @@ def dense_run(d, specs) -> bool:
 
 def reads_layer_masks(specs) -> bool:
     """Do these arrays read weight masks (not only densities)? Then a statistical layer's stand-in mask,
-    drawn per layer name (cosim.datapaths.systolic_sparse), makes same-shaped layers differ."""
-    from cosim.datapaths.systolic_sparse import reads_masks
+    drawn per layer name (cosim.datapaths.systolic.sparse), makes same-shaped layers differ."""
+    from cosim.datapaths.systolic.sparse import reads_masks
 
     return any(getattr(s, "kind", None) == "systolic" and reads_masks(s) for s in specs)
 

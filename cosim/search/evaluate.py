@@ -24,28 +24,9 @@ from typing import Any, Mapping, Sequence
 
 from cosim.errors import CosimError
 from cosim.search.space import Candidate, DesignPoint, DesignSpace
-from cosim.search.specs import build_spec
+from cosim.search.specs import build_spec, spec_metrics
 
-# Every metric a sweep records (units in the names). Spec-only metrics need no simulation.
-SIM_METRICS = ("latency_s", "energy_j", "edp_j_s", "total_cycles", "stall_cycles", "macs", "effectual_macs",
-               "dram_bytes", "utilization", "throughput_inferences_per_s")
-SPEC_METRICS = ("peak_macs_per_cycle", "peak_macs_per_s", "sram_kib", "area_mm2")
-WORKLOAD_METRICS = ("weight_density", "params_nonzero", "model_bytes", "accuracy", "accuracy_proxy_weight_norm")
-METRICS = SIM_METRICS + SPEC_METRICS + WORKLOAD_METRICS
-POINT_COLUMNS = ("id", "candidate", "kind", "workload", "sparsity", "allocation", "bits", "hw")
-COLUMNS = POINT_COLUMNS + ("status", "reason") + METRICS
-
-
-def spec_metrics(spec: Any) -> dict[str, float]:
-    """Metrics of a design that need no workload: peak compute, on-chip storage, area when modelled."""
-    peak = float(getattr(spec, "peak_macs_per_cycle", float("nan")))
-    out = {"peak_macs_per_cycle": peak, "peak_macs_per_s": peak * spec.clock_mhz * 1e6,
-           "sram_kib": float(sum(b.size_kib for b in spec.sram_buffers().values())),
-           "area_mm2": float("nan")}
-    area = getattr(spec, "area_mm2", None)
-    if area is not None:
-        out["area_mm2"] = float(area() if callable(area) else area)
-    return out
+from cosim.metrics import COLUMNS, METRICS, SIM_METRICS, SPEC_METRICS, WORKLOAD_METRICS  # noqa: F401
 
 
 # ---- per-process caches ---------------------------------------------------------------------------

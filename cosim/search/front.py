@@ -13,11 +13,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from cosim.report import atomic_output
+from cosim.outputs import atomic_output
 from cosim.errors import require
-from cosim.search.evaluate import METRICS
+from cosim.metrics import METRICS
 from cosim.search.pareto import pareto_mask
-from cosim.search.space import MAXIMISED
+from cosim.metrics import MAXIMISED
 from cosim.search.store import ResultStore
 
 

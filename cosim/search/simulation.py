@@ -53,7 +53,7 @@ def distinct_layers(vkey: tuple, named_masks: bool = False) -> DistinctLayers:
     """Layers equal but for their name (and not differing in being fused) are counted as one.
 
     ``named_masks``: the datapath reads weight masks and draws a statistical layer's stand-in mask from
-    its name (the systolic one, cosim.datapaths.systolic_sparse), so such layers keep their name apart."""
+    its name (the systolic one, cosim.datapaths.systolic.sparse), so such layers keep their name apart."""
     from cosim.fusion import fused_owners
     from cosim.search.workload_variants import workload_variant
 

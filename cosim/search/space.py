@@ -46,13 +46,12 @@ from typing import Any, Mapping
 import yaml
 
 from cosim.errors import CosimError, require
+from cosim.metrics import MAXIMISED, METRICS, SPEC_METRICS
 from cosim.search.specs import (build_spec, check_value_type, is_number, probe_choices, replace_agrees_with_loader,
-                                spec_field_type)
+                                spec_field_type, spec_metrics)
 
 PRUNING_KEYS = ("sparsity", "allocation", "bits")
 PRUNING_DEFAULTS = {"sparsity": ("dense",), "allocation": ("uniform",), "bits": (8,)}
-# Objectives a sweep can rank by; accuracy is maximised, the rest minimised.
-MAXIMISED = ("accuracy", "accuracy_proxy_weight_norm", "utilization", "throughput_inferences_per_s")
 
 
 @dataclass(frozen=True)
@@ -229,7 +228,6 @@ def parse_space(data: Any, text: str = "", default_name: str = "space",
     dup = next((n for n in names if names.count(n) > 1), None)
     require(dup is None, f"space.candidates: name '{dup}' is used twice; give each candidate a unique 'name'")
     objectives = tuple(data.get("objectives", ("latency_s", "energy_j")))
-    from cosim.search.evaluate import METRICS
 
     require(2 <= len(objectives) <= 3, f"space.objectives: give 2 or 3 objectives, got {len(objectives)}")
     for o in objectives:
@@ -357,7 +355,6 @@ def _check_sparsity_text(text: str, where: str) -> None:
 
 
 def _parse_constraints(raw: Any) -> tuple[Constraint, ...]:
-    from cosim.search.evaluate import METRICS
 
     require(isinstance(raw, Mapping), "space.constraints: expected a mapping metric: {max: x} or {min: x}")
     out = []
@@ -384,8 +381,6 @@ def _check_constraints_reachable(space: DesignSpace) -> None:
     value) plus a few grid points: budgets are monotone in sizes, so a budget the smallest corner
     misses is missed everywhere. Workload-dependent constraints (latency) are checked per point.
     """
-    from cosim.search.evaluate import SPEC_METRICS, spec_metrics
-
     static = [c for c in space.constraints if c.metric in SPEC_METRICS]
     if not static:
         return

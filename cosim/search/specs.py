@@ -9,12 +9,9 @@ import functools
 import math
 import types
 import typing
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from cosim.errors import CosimError, require
-
-if TYPE_CHECKING:
-    from cosim.search.space import Candidate
 
 
 def apply_overrides(mapping: Mapping[str, Any], hw: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,7 +82,7 @@ def is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def build_spec(candidate: Candidate, hw: Mapping[str, Any]) -> Any:
+def build_spec(candidate: "Candidate", hw: Mapping[str, Any]) -> Any:
     """The spec of one hardware choice, validated; a one-line reason string when it is invalid.
 
     The reference path applies the overrides to the base spec's mapping and re-validates it with the
@@ -102,7 +99,7 @@ def build_spec(candidate: Candidate, hw: Mapping[str, Any]) -> Any:
     return build_spec_via_loader(candidate, hw)
 
 
-def build_spec_via_loader(candidate: Candidate, hw: Mapping[str, Any]) -> Any:
+def build_spec_via_loader(candidate: "Candidate", hw: Mapping[str, Any]) -> Any:
     from cosim.hw.loader import spec_from_mapping
 
     mapping = apply_overrides(candidate.base_mapping, hw)
@@ -171,7 +168,7 @@ def replace_fields(obj: Any, hw: Mapping[str, Any], prefix: str = "") -> Any:
         raise CosimError(f"{where}: {msg}" if where and not msg.startswith(where) else msg) from None
 
 
-def replace_agrees_with_loader(cand: Candidate, probes: int = 24) -> bool:
+def replace_agrees_with_loader(cand: "Candidate", probes: int = 24) -> bool:
     """Do field replacement and the loader build the same spec (or both reject) on probe points?"""
     for hw in probe_choices(cand.hw_dims, probes):
         ref = build_spec_via_loader(cand, hw)
@@ -195,3 +192,15 @@ def probe_choices(hw_dims, n: int):
             j, r = divmod(j, size)
             hw[d.path] = d.values[r]
         yield hw
+
+
+def spec_metrics(spec: Any) -> dict[str, float]:
+    """Metrics of a design that need no workload: peak compute, on-chip storage, area when modelled."""
+    peak = float(getattr(spec, "peak_macs_per_cycle", float("nan")))
+    out = {"peak_macs_per_cycle": peak, "peak_macs_per_s": peak * spec.clock_mhz * 1e6,
+           "sram_kib": float(sum(b.size_kib for b in spec.sram_buffers().values())),
+           "area_mm2": float("nan")}
+    area = getattr(spec, "area_mm2", None)
+    if area is not None:
+        out["area_mm2"] = float(area() if callable(area) else area)
+    return out

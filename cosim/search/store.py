@@ -20,9 +20,9 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from cosim import __version__
-from cosim.report import atomic_output
+from cosim.outputs import atomic_output
 from cosim.errors import CosimError, require
-from cosim.search.evaluate import COLUMNS, METRICS
+from cosim.metrics import COLUMNS, METRICS
 
 _TEXT = {"candidate", "kind", "workload", "sparsity", "allocation", "hw", "status", "reason"}
 _INT = {"id", "bits"}

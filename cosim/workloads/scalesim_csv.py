@@ -35,7 +35,7 @@ import io
 from pathlib import Path
 
 from cosim.errors import CosimError, require
-from cosim.report import write_atomic
+from cosim.outputs import write_atomic
 from cosim.graph import Layer, LayerGraph
 from cosim.sparsity import Sparsity
 

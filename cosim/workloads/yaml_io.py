@@ -52,7 +52,7 @@ import yaml
 
 from cosim.errors import CosimError, require
 from cosim.graph import OPS, Layer, LayerGraph
-from cosim.report import write_atomic
+from cosim.outputs import write_atomic
 from cosim.sparsity import Sparsity
 from cosim.workloads.zoo import RELU_INPUT, _is_relu, tags
 

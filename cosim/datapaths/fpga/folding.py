@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from cosim.datapaths import fpga_resources as fr
+from cosim.datapaths.fpga import resources as fr
 from cosim.errors import CosimError, require
 from cosim.graph import Layer
 

@@ -1,12 +1,12 @@
 """The systolic-array model as numpy formulas over layers × designs.
 
 :func:`systolic_model` is the one model: it takes broadcastable arrays describing layers (GEMM view and
-input footprint, cosim.mapping.layer_arrays) and designs (:func:`design_arrays`) and returns cycles,
+input footprint, cosim.datapaths.systolic.tiling.layer_arrays) and designs (:func:`design_arrays`) and returns cycles,
 traffic and action counts. ``cosim.datapaths.systolic.simulate_layer`` calls it with 0-d arrays for one
 layer on one spec; :func:`evaluate_batch` calls it with a layers × designs grid. Both give identical
 numbers for dense layers.
 
-    >>> from cosim.datapaths.systolic_batch import evaluate_batch, design_arrays
+    >>> from cosim.datapaths.systolic.model import evaluate_batch, design_arrays
     >>> out = evaluate_batch({"G": [1], "M": [64], "N": [64], "K": [64]}, design_arrays([spec]))
     >>> out["total_cycles"]          # shape (layers, designs)
 
@@ -23,7 +23,7 @@ each) whose partial sums, and for ws whose input strip, fit on chip.
 ``timing`` scalesim: SCALE-Sim 3.0.0's fold cycles, SRAM counts and estimate-buffer traffic
 (scalesim_timing), one DRAM interface per operand as in its USER bandwidth mode.
 
-Sparse runs (cosim/datapaths/systolic_sparse.py) describe what the sparsity changes with optional
+Sparse runs (cosim/datapaths/systolic/sparse.py) describe what the sparsity changes with optional
 layer columns (:data:`SPARSE_KEYS`; 1-D per layer or 2-D layers × designs; a negative value, or a
 missing key, means "as dense"):
 
@@ -45,8 +45,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from cosim import mapping as mp
-from cosim.datapaths import scalesim_timing as st
+from cosim.datapaths.systolic import tiling as mp
+from cosim.datapaths.systolic import scalesim_timing as st
 
 TIMING_CODES = {"physical": 0, "scalesim": 1}
 
@@ -276,9 +276,9 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
     """All layers × all designs at once.
 
     ``gemms``: 1-D int arrays G, M, N, K per layer, optionally with the footprint and precision
-    columns and the ``problems`` of cosim.mapping.layer_arrays (plain GEMMs of 8-bit operands
+    columns and the ``problems`` of cosim.datapaths.systolic.tiling.layer_arrays (plain GEMMs of 8-bit operands
     otherwise), and optionally sparse columns (SPARSE_KEYS: 1-D per layer or 2-D layers × designs,
-    as cosim.datapaths.systolic_sparse.evaluate_sparse_batch builds them).
+    as cosim.datapaths.systolic.sparse.evaluate_sparse_batch builds them).
     ``designs``: 1-D arrays of :func:`design_arrays` (keys DESIGN_KEYS). Returns 2-D
     arrays (layers × designs), among them total_cycles, compute_cycles, stall_cycles, dram_read_bytes, dram_write_bytes, sram_read_bytes,
     sram_write_bytes, macs, register_accesses and the per-buffer SRAM bytes.

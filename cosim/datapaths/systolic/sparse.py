@@ -1,7 +1,7 @@
 """What sparsity changes on a systolic array: zero gating, N:M and unstructured skipping, compressed
 operands. ``plan_layer`` turns a layer and a spec into the sparse columns of the one systolic model
-(cosim/datapaths/systolic_batch.py, SPARSE_KEYS) plus the MAC accounting; ``simulate_layer`` in
-cosim/datapaths/systolic.py and :func:`evaluate_sparse_batch` both use its two parts (``weights_plan``,
+(cosim/datapaths/systolic/model.py, SPARSE_KEYS) plus the MAC accounting; ``simulate_layer`` in
+cosim/datapaths/systolic/layer.py and :func:`evaluate_sparse_batch` both use its two parts (``weights_plan``,
 per layer and sparse features; the lane profiles, per design), so they agree exactly.
 
 Each feature says what it saves (DESIGN.md):
@@ -64,7 +64,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from cosim import kernels
-from cosim import mapping as mp
+from cosim.datapaths.systolic import tiling as mp
 from cosim.errors import CosimError, require
 from cosim.graph import Layer
 from cosim.hw.spec import SparseFeatures
@@ -325,7 +325,7 @@ def plan_layer(layer: Layer, spec: Any, L: Mapping[str, Any], D: Mapping[str, An
     plan = weights_plan(layer, spec, L)
     if plan is None or plan.run_mode != "lanes":
         return plan
-    from cosim.datapaths.systolic_sparse_batch import lane_profiles  # shared with the batch form
+    from cosim.datapaths.systolic.sparse_batch import lane_profiles  # shared with the batch form
 
     profiles, index = lane_profiles(plan, L, {k: np.atleast_1d(v) for k, v in D.items()})
     prof = profiles[int(index[0])]
@@ -453,7 +453,7 @@ def metadata_bytes(plan: SparsePlan | None, dram_ifmap_bytes: float, dram_filter
 # ---- batch -----------------------------------------------------------------------------------------
 def evaluate_sparse_batch(layers: Sequence[Layer], specs: Sequence[Any]) -> dict[str, np.ndarray]:
     """Layers × systolic designs with every sparse feature, equal to ``simulate_layer`` layer by layer
-    (cosim/datapaths/systolic_sparse_batch.py)."""
-    from cosim.datapaths.systolic_sparse_batch import evaluate_sparse_batch as batch
+    (cosim/datapaths/systolic/sparse_batch.py)."""
+    from cosim.datapaths.systolic.sparse_batch import evaluate_sparse_batch as batch
 
     return batch(layers, specs)

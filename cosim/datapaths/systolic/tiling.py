@@ -23,8 +23,8 @@ Tiling with double buffering: each SRAM is split in two halves, one feeding the 
 is filled from (or drained to) DRAM, so an operand can stay on chip across re-reads only if it fits in
 one half. The formulas below give the DRAM traffic (elements, per group) of each operand for a given
 on-chip capacity; they are plain numpy expressions that broadcast over arrays of layers × designs, so
-the scalar model (cosim/datapaths/systolic.py) and the batch evaluator
-(cosim/datapaths/systolic_batch.py) are one model.
+the scalar model (cosim/datapaths/systolic/layer.py) and the batch evaluator
+(cosim/datapaths/systolic/model.py) are one model.
 
 Convolutions read their input through im2col windows that overlap: the unique input elements
 (``ifmap_unique``) are fewer than the M·K im2col entries. Reading the input in strips of output
@@ -114,7 +114,7 @@ def gemm_problem(layer: Layer) -> GemmProblem:
 
 def layer_arrays(layers) -> dict[str, np.ndarray]:
     """Column arrays of the GEMM problems of ``layers`` (compute layers only), the layer input of
-    :func:`cosim.datapaths.systolic_batch.evaluate_batch`. ``problems`` (an object array) lets the
+    :func:`cosim.datapaths.systolic.model.evaluate_batch`. ``problems`` (an object array) lets the
     evaluator count the ws column-block footprint of convolutions with few channels
     (:func:`ws_block_unique`)."""
     probs = [(gemm_problem(l), l) for l in layers]

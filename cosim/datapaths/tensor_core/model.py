@@ -3,7 +3,7 @@
 Compute layers (conv2d by im2col, linear, matmul) are GEMMs in cosim's view (``layer.gemm`` = groups,
 M = output positions, N = filters/out features, K = reduction). The tensor core sees them the other way
 round: the weight operand has N rows ("weight rows", the M of ``W (M×K) @ X (K×N)`` in GPU benchmark
-tables) and the activations bring M tokens. cosim/datapaths/gpu_gemm.py times that product (tiles,
+tables) and the activations bring M tokens. cosim/datapaths/tensor_core/gemm_timing.py times that product (tiles,
 waves, split-K, memory roofline, overhead, power-capped clock).
 
 What sparsity does here (DESIGN.md: each feature says what it saves):
@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cosim.datapaths.gpu_gemm import GemmProblem, GemmTiming, Residency, gemm_timing, standalone_residency
+from cosim.datapaths.tensor_core.gemm_timing import GemmProblem, GemmTiming, Residency, gemm_timing, standalone_residency
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.energy_tables import table_for

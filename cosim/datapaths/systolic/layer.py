@@ -1,11 +1,11 @@
 """Systolic-array datapath: ``simulate_layer(layer, spec: SystolicSpec) -> LayerPerf``.
 
 Cycle-approximate, per fold: a layer's ``groups`` GEMMs (run one after another) are folded onto the
-R × C array by the dataflow (cosim/mapping.py); each fold costs fill + stream + drain cycles; operands
+R × C array by the dataflow (cosim/datapaths/systolic/tiling.py); each fold costs fill + stream + drain cycles; operands
 are tiled to the SRAM halves with double buffering so DRAM transfers overlap compute, and a stall is
 charged where DRAM bandwidth or SRAM ports fall short. The formulas live in
-cosim/datapaths/systolic_batch.py (``systolic_model``), shared with the batch evaluator; the two
-timing modes are described there and in cosim/datapaths/scalesim_timing.py.
+cosim/datapaths/systolic/model.py (``systolic_model``), shared with the batch evaluator; the two
+timing modes are described there and in cosim/datapaths/systolic/scalesim_timing.py.
 
 SRAM ports and banks: a buffer delivers at most banks × ports × bank_width_bytes per cycle
 (SramSpec.peak_bytes_per_cycle; width 0 = ideal). Requests are interleaved across banks, so conflicts
@@ -18,7 +18,7 @@ operand's path — read from DRAM into the filter buffer and streamed like weigh
 precision. Vector layers run on the vector unit (cosim/datapaths/vector.py).
 
 Sparsity: where the spec has sparse features (``sparsity``, ``dual_side_sparse``) or the layer sparse
-weights, cosim/datapaths/systolic_sparse.py plans the run (gating, N:M or lane skipping, compressed
+weights, cosim/datapaths/systolic/sparse.py plans the run (gating, N:M or lane skipping, compressed
 operands) as sparse columns of the same model, and the LayerPerf carries its MAC accounting
 (effectual, skipped, gated MACs, ``mac_gated:<p>`` actions), ``metadata_bytes`` and details
 (``load_imbalance``, ``ideal_speedup``, ``achieved_speedup`` against the dense run, ...). A dense layer
@@ -37,13 +37,13 @@ from typing import Callable
 
 import numpy as np
 
-from cosim.datapaths import systolic_sparse
-from cosim.datapaths.systolic_batch import PSUM_BYTES, design_arrays, systolic_model
+from cosim.datapaths.systolic import sparse as systolic_sparse
+from cosim.datapaths.systolic.model import PSUM_BYTES, design_arrays, systolic_model
 from cosim.datapaths.vector import simulate_vector_layer
 from cosim.errors import require
 from cosim.graph import Layer
 from cosim.hw.spec import SystolicSpec
-from cosim.mapping import DATAFLOW_CODES, GemmProblem, ceil_div, gemm_problem, spatial_temporal, ws_block_elems
+from cosim.datapaths.systolic.tiling import DATAFLOW_CODES, GemmProblem, ceil_div, gemm_problem, spatial_temporal, ws_block_elems
 from cosim.perf import LayerPerf
 
 StreamCycles = Callable[[GemmProblem, SystolicSpec], int]

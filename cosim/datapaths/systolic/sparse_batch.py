@@ -1,9 +1,9 @@
 """The sparse systolic model over many designs at once: layers × designs in one call of the systolic
-model (cosim/datapaths/systolic_batch.py ``evaluate_batch``), with the sparse columns (SPARSE_KEYS)
+model (cosim/datapaths/systolic/model.py ``evaluate_batch``), with the sparse columns (SPARSE_KEYS)
 and MAC accounting that ``systolic_sparse.plan_layer`` gives each (layer, design) pair, so that every
 number equals ``simulate_layer``'s.
 
-A plan has two parts (cosim/datapaths/systolic_sparse.py):
+A plan has two parts (cosim/datapaths/systolic/sparse.py):
 
 * the weights part (``weights_plan``: how the weights run, N:M slots, compressed sizes, effectual,
   gated and executed MACs) depends on the layer and on the array's sparse features alone, so it is
@@ -25,13 +25,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from cosim import mapping as mp
-from cosim.datapaths import systolic_sparse as ss
-from cosim.datapaths.systolic_batch import SPARSE_KEYS, design_arrays, evaluate_batch, stream_chunks
+from cosim.datapaths.systolic import tiling as mp
+from cosim.datapaths.systolic import sparse as ss
+from cosim.datapaths.systolic.model import SPARSE_KEYS, design_arrays, evaluate_batch, stream_chunks
 from cosim.errors import CosimError
 from cosim.graph import Layer
 
-# Layer columns a plan reads (cosim.mapping.layer_arrays); integer sparse columns stay integers.
+# Layer columns a plan reads (cosim.datapaths.systolic.tiling.layer_arrays); integer sparse columns stay integers.
 PLAN_KEYS = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "act_bits", "weight_bits", "out_bits")
 INT_KEYS = ("array_k", "fold_pairs", "out_row_folds", "stream_cycles", "executed_macs")
 _PLANS_SIZE = 16384  # weights plans kept per process (a few networks × feature sets)
@@ -123,7 +123,7 @@ def _weights_plan(layer: Layer, spec: Any, signature: tuple, L: Mapping[str, Any
 def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[str, np.ndarray] | None = None,
                    designs: Mapping[str, np.ndarray] | None = None) -> SparseColumns:
     """The sparse columns and MAC accounting of compute ``layers`` × systolic ``specs`` (``cols``,
-    ``designs``: their cosim.mapping.layer_arrays and systolic_batch.design_arrays, if at hand).
+    ``designs``: their cosim.datapaths.systolic.tiling.layer_arrays and systolic_batch.design_arrays, if at hand).
     A plan the array refuses (a pattern it cannot skip under ``unsupported_pattern: error``, a
     mask of the wrong shape) leaves that pair dense and is reported in ``errors``."""
     cols = mp.layer_arrays(layers) if cols is None else cols
@@ -178,7 +178,7 @@ def evaluate_columns(cols: Mapping[str, Any], designs: Mapping[str, np.ndarray],
 
 
 def evaluate_sparse_batch(layers: Sequence[Layer], specs: Sequence[Any]) -> dict[str, np.ndarray]:
-    """:func:`cosim.datapaths.systolic_batch.evaluate_batch` of compute ``layers`` × systolic ``specs``
+    """:func:`cosim.datapaths.systolic.model.evaluate_batch` of compute ``layers`` × systolic ``specs``
     with every sparse feature: the same numbers as ``simulate_layer`` layer by layer. Adds
     (layers × designs) effectual_macs, executed_macs, skipped_macs, gated_macs, mac_actions,
     mac_gated_actions and metadata_bytes. Raises the CosimError of the first layer an array refuses."""

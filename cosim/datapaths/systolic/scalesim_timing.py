@@ -10,14 +10,14 @@ Facts read from SCALE-Sim 3.0.0's source (PyPI ``scalesim`` 3.0.0, scalesim/comp
   The SCALE-Sim paper (and scale-sim-v3 issue #4, acknowledged by its maintainers) gives 2R + C + T − 2
   for os too: the R cycles that shift finished outputs out of the array are missing from the code.
   cosim's ``physical`` timing uses 2R + C + T − 2 for every dataflow and no −1
-  (cosim/datapaths/systolic_batch.py), so physical = scalesim + R·folds (os) + 1 per group.
+  (cosim/datapaths/systolic/model.py), so physical = scalesim + R·folds (os) + 1 per group.
 * SRAM counts are array-side requests: os reads M·K·cf ifmap and K·N·rf filter words and writes M·N
   outputs plus R + C per fold (a quirk of create_ofmap_demand_mat); ws reads M·K·cf ifmap and K·N
   filter words and writes M·N·rf partial sums; is reads M·K ifmap and K·N·cf filter words and writes
   M·N·rf (rf, cf = row and column folds). Out-of-bounds im2col taps count as reads.
 * DRAM traffic in estimate-bandwidth (CALC) mode follows an "epoch" buffer: addresses stay resident
   while they belong to the current 50·⌊size/100⌋ newly fetched words (read_buffer_estimate_bw.py);
-  cosim uses that epoch as the on-chip capacity (cosim.mapping.epoch_refetch_elems).
+  cosim uses that epoch as the on-chip capacity (cosim.datapaths.systolic.tiling.epoch_refetch_elems).
 * Word size is one byte everywhere (single_layer_sim.py hard-codes ``word_size = 1``).
 * In USER bandwidth mode each operand has its own DRAM interface: the ifmap and filter read buffers
   fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth words per cycle, the ofmap write
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosim.mapping import ceil_div
+from cosim.datapaths.systolic.tiling import ceil_div
 
 
 def scalesim_fold_cycles(rows, cols, t, dataflow):

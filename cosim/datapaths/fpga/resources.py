@@ -200,7 +200,7 @@ def accumulator_bits(weight_bits: int, act_bits: int, reduction: int) -> int:
 # ---- engines ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EngineShape:
-    """What a matrix–vector engine instantiates (cosim/datapaths/fpga_folding.py builds it)."""
+    """What a matrix–vector engine instantiates (cosim/datapaths/fpga/folding.py builds it)."""
 
     pe: int  # output lanes (rows in parallel)
     simd: int  # reduction lanes per PE

@@ -17,14 +17,14 @@ the engine's pipeline depth, its DRAM share being the core's AXI ports or DRAM/a
 ``cores`` engines run different images: latency is one image on one core, throughput is
 cores / (cycles per image with every core sharing DRAM).
 
-Dataflow (``style: dataflow``): see cosim/datapaths/fpga_folding.py for the engine and folding
+Dataflow (``style: dataflow``): see cosim/datapaths/fpga/folding.py for the engine and folding
 model. Throughput = clock / (the slowest stage's cycles per image, or the DRAM stream of the network's
 input and output if slower); latency = FINN's critical-path estimate, the sum of stage times (plus
 pipeline depths) along the longest path — conservative, since stages overlap within an image; a
 batch takes latency + (batch − 1) · interval. Resources are the sum of the engines'. Batch/norm and activation layers directly after an engine are absorbed into it (FINN's
 streamlining into thresholds; the DPU fuses them too) and cost only their LUT operations. Vector
 layers (pool, add, standalone act/norm, softmax) are streaming stages in LUT logic with PE channel
-lanes (cosim/datapaths/fpga_resources.py, vector_unit). Neither style skips zero activations.
+lanes (cosim/datapaths/fpga/resources.py, vector_unit). Neither style skips zero activations.
 
 Energy actions (priced by cosim/hw/data/fpga_ultrascale.yaml): ``dsp:mac_<int4|int8|int16|int32|
 fp16|fp32>`` MACs on DSP slices, ``lut:op`` LUT evaluations (LUT multipliers, adder trees, vector
@@ -38,10 +38,10 @@ import dataclasses
 import math
 import networkx as nx
 
-from cosim.datapaths import fpga_folding as ff
-from cosim.datapaths import fpga_resources as fr
+from cosim.datapaths.fpga import folding as ff
+from cosim.datapaths.fpga import resources as fr
 from cosim.errors import CosimError
-from cosim.fpga_feasibility import find_violations, pipeline_violations, raise_if_infeasible
+from cosim.datapaths.fpga.feasibility import find_violations, pipeline_violations, raise_if_infeasible
 from cosim.fusion import fused_layer_perf, fused_owners
 from cosim.graph import Layer, LayerGraph
 from cosim.perf import GraphPerf, LayerPerf

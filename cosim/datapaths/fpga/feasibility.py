@@ -78,8 +78,8 @@ def check_feasibility(graph: Any, spec: Any) -> list[Violation]:
     automatic/user folding chooses — when nothing fits, the most folded one, so each violation names
     the layer that needs the most of the resource even at its cheapest.
     """
-    from cosim.datapaths import fpga
-    from cosim.datapaths.fpga_resources import overlay_resources
+    from cosim.datapaths.fpga import model as fpga
+    from cosim.datapaths.fpga.resources import overlay_resources
 
     if spec.style == "overlay":
         res, _ = overlay_resources(spec.overlay)

@@ -1,0 +1,1 @@
+"""systolic datapath."""
