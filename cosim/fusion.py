@@ -11,7 +11,7 @@ as ``vector:op`` (or a datapath's own action) and ``details.fused_into`` naming 
 from __future__ import annotations
 
 from cosim.graph import Layer, LayerGraph
-from cosim.perf import LayerPerf
+from cosim.perf import FusedDetails, LayerPerf
 
 FUSABLE_OPS = ("act", "norm")
 
@@ -31,4 +31,4 @@ def fused_layer_perf(layer: Layer, owner: str, actions: dict[str, float] | None 
     return LayerPerf(compute_cycles=0, stall_cycles=0, macs=0, effectual_macs=0, utilization=0.0,
                      mapping_efficiency=1.0, sram_read_bytes={}, sram_write_bytes={}, dram_read_bytes=0,
                      dram_write_bytes=0, actions=actions if actions is not None else {"vector:op": layer.vector_ops},
-                     vector_ops=layer.vector_ops, details={"fused_into": owner})
+                     vector_ops=layer.vector_ops, bound="fused", details=FusedDetails(owner))

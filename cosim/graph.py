@@ -267,6 +267,13 @@ class LayerGraph:
         self.name = name
         self._g = nx.DiGraph()
         self._order: dict[str, int] = {}
+        # Weight layers a network-wide sparsity pattern did not fit, left dense: name → reason
+        # (cosim.sparsity_spec.apply_sparsity fills it; reports print it as notes).
+        self.sparsity_left_dense: dict[str, str] = {}
+        # Bumped by every change, so derived views (topological order, cosim.walk's sites) can be
+        # cached against it.
+        self.version = 0
+        self._topo: tuple[int, list[Layer]] | None = None
 
     # ---- building ------------------------------------------------------------------------------
     def add(self, layer: Layer, inputs: Iterable[str] | str | None = ()) -> Layer:
@@ -281,6 +288,7 @@ class LayerGraph:
         self._order[layer.name] = len(self._order)
         for src in inputs or ():
             self._g.add_edge(src, layer.name)
+        self.version += 1
         return layer
 
     def replace(self, layer: Layer) -> None:
@@ -288,11 +296,13 @@ class LayerGraph:
         if layer.name not in self._g:
             raise CosimError(f"layer '{layer.name}' is not in network '{self.name}'")
         self._g.nodes[layer.name]["layer"] = layer
+        self.version += 1
 
     def copy(self, name: str | None = None) -> "LayerGraph":
         g = LayerGraph(name or self.name)
         g._g = self._g.copy()
         g._order = dict(self._order)
+        g.sparsity_left_dense = dict(self.sparsity_left_dense)
         return g
 
     def map_layers(self, fn, name: str | None = None) -> "LayerGraph":
@@ -300,6 +310,7 @@ class LayerGraph:
         g = self.copy(name)
         for n in g._g.nodes:
             g._g.nodes[n]["layer"] = fn(g._g.nodes[n]["layer"])
+        g.version += 1
         return g
 
     def with_batch(self, batch: int) -> "LayerGraph":
@@ -329,8 +340,10 @@ class LayerGraph:
 
     def layers(self) -> list[Layer]:
         """All layers in topological order (deterministic)."""
-        order = nx.lexicographical_topological_sort(self._g, key=self._order.__getitem__)
-        return [self._g.nodes[n]["layer"] for n in order]
+        if self._topo is None or self._topo[0] != self.version:
+            order = nx.lexicographical_topological_sort(self._g, key=self._order.__getitem__)
+            self._topo = (self.version, [self._g.nodes[n]["layer"] for n in order])
+        return list(self._topo[1])
 
     def compute_layers(self) -> list[Layer]:
         return [l for l in self.layers() if l.is_compute]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
 from cosim.outputs import write_atomic
+from cosim.perf import Details, NoDetails
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class LayerResult:
     sparsity_source: str
     sram_read_bytes_by_buffer: Mapping[str, int] = field(default_factory=dict)
     sram_write_bytes_by_buffer: Mapping[str, int] = field(default_factory=dict)
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Details = field(default_factory=NoDetails)  # the datapath's typed record (cosim/perf.py)
+    bound: str = "compute"  # what limits the layer's time (cosim.perf.BOUNDS)
 
     @property
     def energy_pj_total(self) -> float:
@@ -70,7 +72,7 @@ class Total:
     energy_pj_by_component: Mapping[str, float]
     throughput_inferences_per_s: float
     edp_pj_s: float  # energy–delay product
-    details: Mapping[str, Any] = field(default_factory=dict)  # datapath-level facts (FPGA resources, fps)
+    details: Details | None = None  # network-level facts where the datapath has them (FPGA resources, fps)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,8 @@ class Report:
             "workload": self.workload,
             "batch": self.batch,
             "inputs": _jsonable(self.inputs),
-            "layers": [_jsonable(asdict(l)) for l in self.layers],
-            "total": _jsonable(asdict(self.total)),
+            "layers": [_record(l) for l in self.layers],
+            "total": _record(self.total),
         }
 
     def to_json(self) -> str:
@@ -104,8 +106,8 @@ class Report:
         comps = sorted({c for l in self.layers for c in l.energy_pj})
         rows = []
         for l in self.layers:
-            row = {k: v for k, v in asdict(l).items()
-                   if k not in ("energy_pj", "details", "sram_read_bytes_by_buffer", "sram_write_bytes_by_buffer")}
+            row = {f.name: getattr(l, f.name) for f in fields(l)
+                   if f.name not in ("energy_pj", "details", "sram_read_bytes_by_buffer", "sram_write_bytes_by_buffer")}
             row["energy_pj"] = l.energy_pj_total
             for c in comps:
                 row[f"energy_{c}_pj"] = l.energy_pj.get(c, 0.0)
@@ -150,6 +152,14 @@ class Report:
 
     def write_csv(self, path: str | Path) -> None:
         write_atomic(path, self.to_csv())
+
+
+def _record(obj: Any) -> dict[str, Any]:
+    """A result record as JSON-ready values; its details in their own JSON form."""
+    out = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    details = out.get("details")
+    out["details"] = details.to_dict() if isinstance(details, Details) else {}
+    return _jsonable(out)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -1,64 +1,160 @@
-"""Walk a layer graph on an accelerator: dispatch each layer to its datapath model, price the actions,
+"""The chain: walk a layer graph, evaluate its sites on the accelerator's datapath, price the actions,
 total the network, build the Report.
 
-workload → (pruning) → mapping → datapath model → energy → report: this module is the chain; it holds
-no model of its own.
+workload → (pruning) → walk (cosim/walk.py) → datapath ``evaluate`` (cosim/datapaths/<kind>/datapath.py)
+→ energy (cosim/energy.py) → totals → report: this module is the chain; it holds no model of its own.
+:func:`evaluate_network` runs it for many designs at once — the search calls it with thousands,
+:func:`simulate` with one — so a sweep's numbers are the simulator's by construction.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 from cosim import __version__
-from cosim.energy import layer_energy_pj
+from cosim.cache import DEFAULT, EvalCache
+from cosim.energy import PricedBatch, price_batch, unpriced_message
 from cosim.errors import CosimError
-from cosim.fusion import fused_layer_perf, fused_owners
 from cosim.graph import Layer, LayerGraph
-from cosim.hw.schema import to_mapping
-from cosim.perf import GraphPerf, LayerPerf
+from cosim.perf import BOUNDS, SOURCES, BatchPerf, FusedDetails, LayerPerf
 from cosim.report import LayerResult, Report, Total
+from cosim.walk import Walk, standalone_walk, walk
 
-# Spec kind → datapath module. A module defines ``simulate_layer(layer, spec) -> LayerPerf`` and may
-# define ``simulate_graph(graph, spec) -> (list[LayerPerf], GraphPerf)`` when network totals are not
-# the sum of layers (FPGA dataflow pipelines).
+# Spec kind → datapath module: ``evaluate(walk, specs, cache) -> BatchPerf`` and ``site_policy(specs)``.
 DATAPATHS = {
-    "systolic": "cosim.datapaths.systolic.layer",
-    "sparse_tensor_core": "cosim.datapaths.tensor_core.model",
-    "fpga": "cosim.datapaths.fpga.model",
+    "systolic": "cosim.datapaths.systolic.datapath",
+    "sparse_tensor_core": "cosim.datapaths.tensor_core.datapath",
+    "fpga": "cosim.datapaths.fpga.datapath",
 }
 
 
-def datapath_module(spec: Any):
-    kind = getattr(spec, "kind", None)
+class ModelCheckError(CosimError):
+    """A datapath returned a physically impossible number (negative cycles, utilization above 1): a
+    defect of the model, reported with the model, layer and design instead of a silent result."""
+
+
+def datapath_module(spec_or_kind: Any):
+    kind = spec_or_kind if isinstance(spec_or_kind, str) else getattr(spec_or_kind, "kind", None)
     if kind not in DATAPATHS:
         raise CosimError(f"accelerator kind '{kind}' has no datapath model; use one of {', '.join(DATAPATHS)}")
     return importlib.import_module(DATAPATHS[kind])
 
 
-def simulate_layer(layer: Layer, spec: Any) -> LayerPerf:
-    return datapath_module(spec).simulate_layer(layer, spec)
+def network_walk(graph: LayerGraph, specs: Sequence[Any], fuse: bool = True) -> Walk:
+    """The walk of ``graph`` as the datapath of ``specs`` (one kind) wants its sites."""
+    distinct, names_matter = datapath_module(specs[0]).site_policy(specs)
+    return walk(graph, fuse=fuse, distinct=distinct, names_matter=names_matter)
 
 
-def layer_result(layer: Layer, perf: LayerPerf, spec: Any) -> LayerResult:
-    latency_s = perf.total_cycles * spec.cycle_s
-    return LayerResult(
-        name=layer.name, op=layer.op, groups=layer.groups, M=layer.gemm_m, N=layer.gemm_n, K=layer.gemm_k,
-        macs=perf.macs, effectual_macs=perf.effectual_macs, skipped_macs=perf.skipped_macs,
-        gated_macs=perf.gated_macs, vector_ops=perf.vector_ops, compute_cycles=perf.compute_cycles,
-        stall_cycles=perf.stall_cycles, total_cycles=perf.total_cycles, latency_s=latency_s,
-        utilization=perf.utilization, mapping_efficiency=perf.mapping_efficiency,
-        sram_read_bytes=int(sum(perf.sram_read_bytes.values())),
-        sram_write_bytes=int(sum(perf.sram_write_bytes.values())),
-        dram_read_bytes=perf.dram_read_bytes, dram_write_bytes=perf.dram_write_bytes,
-        metadata_bytes=perf.metadata_bytes, energy_pj=layer_energy_pj(perf.actions, spec, latency_s),
-        sparsity_source=perf.sparsity_source, sram_read_bytes_by_buffer=dict(perf.sram_read_bytes),
-        sram_write_bytes_by_buffer=dict(perf.sram_write_bytes), details=dict(perf.details),
-    )
+@dataclass(frozen=True, eq=False)
+class NetworkResult:
+    """A network on many designs: the datapath's sites × designs, their energy, and network totals per
+    design (arrays of shape (designs,); units in the names)."""
+
+    walk: Walk
+    specs: tuple
+    perf: BatchPerf
+    energy: PricedBatch
+    site_latency_s: np.ndarray  # (sites, designs)
+    feasible: np.ndarray
+    reasons: tuple[str, ...]
+    total_cycles: np.ndarray
+    latency_s: np.ndarray
+    energy_pj: np.ndarray
+    energy_pj_by_component: dict[str, np.ndarray]
+    compute_cycles: np.ndarray
+    stall_cycles: np.ndarray
+    macs: np.ndarray
+    effectual_macs: np.ndarray
+    dram_read_bytes: np.ndarray
+    dram_write_bytes: np.ndarray
+    sram_read_bytes: np.ndarray
+    sram_write_bytes: np.ndarray
+    utilization: np.ndarray  # NaN where the design states no peak
+    throughput_inferences_per_s: np.ndarray
+
+    @property
+    def edp_pj_s(self) -> np.ndarray:
+        return self.energy_pj * self.latency_s
+
+
+def evaluate_network(w: Walk, specs: Sequence[Any], cache: EvalCache = DEFAULT) -> NetworkResult:
+    """Every site of ``w`` on every spec of ``specs`` (all of one kind), priced and totalled."""
+    specs = tuple(specs)
+    perf = datapath_module(specs[0]).evaluate(w, specs, cache)
+    cycle_s = np.array([s.cycle_s for s in specs], dtype=np.float64)
+    site_cycles = perf.total_cycles
+    site_latency = site_cycles * cycle_s[None, :]
+    energy = price_batch(perf.actions, specs, site_latency)
+    feasible = perf.feasible.copy()
+    reasons = list(perf.reasons)
+    for j, action in enumerate(energy.unpriced):
+        if action is not None and feasible[j]:
+            feasible[j], reasons[j] = False, unpriced_message(action)
+    _check_plausible(w, specs, perf, feasible)
+    counts = w.counts[:, None].astype(np.float64)
+
+    def total(arr) -> np.ndarray:
+        return (np.asarray(arr) * counts).sum(axis=0)
+
+    by_comp = {c: total(v) for c, v in energy.by_component.items()}
+    compute, stall = total(perf.compute_cycles), total(perf.stall_cycles)
+    net = perf.network
+    total_cycles = net.total_cycles.astype(np.float64) if net is not None else compute + stall
+    latency = (net.latency_cycles if net is not None else total_cycles) * cycle_s
+    energy_pj = sum(by_comp.values()) if by_comp else np.zeros(len(specs))
+    eff = total(perf.effectual_macs)
+    peak = np.array([float(getattr(s, "peak_macs_per_cycle", 0) or 0) for s in specs])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where((peak > 0) & (total_cycles > 0), eff / (peak * total_cycles), np.where(peak > 0, 0.0, np.nan))
+        thr = net.throughput_inferences_per_s if net is not None else np.where(latency > 0, w.batch / latency, 0.0)
+    return NetworkResult(
+        walk=w, specs=specs, perf=perf, energy=energy, site_latency_s=site_latency, feasible=feasible,
+        reasons=tuple(reasons), total_cycles=total_cycles, latency_s=latency, energy_pj=energy_pj,
+        energy_pj_by_component=by_comp, compute_cycles=compute, stall_cycles=stall, macs=total(perf.macs),
+        effectual_macs=eff, dram_read_bytes=total(perf.dram_read_bytes), dram_write_bytes=total(perf.dram_write_bytes),
+        sram_read_bytes=total(sum(perf.sram_read_bytes.values())) if perf.sram_read_bytes else np.zeros(len(specs)),
+        sram_write_bytes=total(sum(perf.sram_write_bytes.values())) if perf.sram_write_bytes else np.zeros(len(specs)),
+        utilization=util, throughput_inferences_per_s=np.asarray(thr, dtype=np.float64))
+
+
+def _check_plausible(w: Walk, specs: Sequence[Any], perf: BatchPerf, feasible: np.ndarray) -> None:
+    """Cycles and bytes are never negative and utilization never exceeds 1, on every design that ran.
+
+    SCALE-Sim-compatible timing (``timing: scalesim``) reproduces SCALE-Sim 3.0.0's cycle counts even
+    where they are physically short (its folds·(R+C+T−2)−1 gives a 1×1 array one cycle for a 2-MAC
+    product), so utilization is not checked there."""
+    physical = np.array([getattr(s, "timing", "physical") != "scalesim" for s in specs])[None, :]
+    checks = (("compute_cycles", perf.compute_cycles < 0), ("stall_cycles", perf.stall_cycles < 0),
+              ("dram_read_bytes", perf.dram_read_bytes < 0), ("dram_write_bytes", perf.dram_write_bytes < 0),
+              ("utilization", ~(perf.utilization <= 1.0 + 1e-9) & physical))
+    for name, bad in checks:
+        bad = bad & feasible[None, :]
+        if bad.any():
+            i, j = (int(x[0]) for x in np.nonzero(bad))
+            value = getattr(perf, name)[i, j]
+            raise ModelCheckError(
+                f"model check failed: the {specs[j].kind} datapath gives {name} = {value} for layer "
+                f"'{w.sites[i].layer.name}' on '{specs[j].name}'; this is a defect of cosim's model, please "
+                "report it with the accelerator and workload files")
+
+
+# ---- one design ---------------------------------------------------------------------------------
+def simulate_layer(layer: Layer, spec: Any, cache: EvalCache = DEFAULT) -> LayerPerf:
+    """``layer`` run on its own on ``spec`` (as a benchmark times it: nothing fused, no producer or
+    consumer); raises CosimError where the design cannot run it."""
+    res = evaluate_network(standalone_walk(layer), [spec], cache)
+    if not res.feasible[0]:
+        raise CosimError(res.reasons[0])
+    return res.perf.layer_perf(0, 0)
 
 
 def simulate(graph: LayerGraph, accelerator: Any, *, batch: int | None = None, fuse: bool = True,
-             inputs: dict[str, Any] | None = None) -> Report:
+             inputs: Mapping[str, Any] | None = None, cache: EvalCache = DEFAULT) -> Report:
     """Simulate every layer of ``graph`` on ``accelerator`` (a spec object, preset name or YAML path).
 
     ``fuse``: batch norms and activations that directly follow their only producer run in its output
@@ -72,48 +168,63 @@ def simulate(graph: LayerGraph, accelerator: Any, *, batch: int | None = None, f
     spec = accelerator
     if batch is not None:
         graph = graph.with_batch(batch)
-    layers = graph.layers()
-    if not layers:
+    if not len(graph):
         raise CosimError(f"workload '{graph.name}' has no layers; nothing to simulate")
-    mod = datapath_module(spec)
-    graph_perf: GraphPerf | None = None
-    if hasattr(mod, "simulate_graph"):  # the datapath fuses and pipelines in its own way
-        perfs, graph_perf = mod.simulate_graph(graph, spec)
-    else:
-        owners = fused_owners(graph) if fuse else {}
-        perfs = [fused_layer_perf(l, owners[l.name]) if l.name in owners else mod.simulate_layer(l, spec)
-                 for l in layers]
-    results = tuple(layer_result(l, p, spec) for l, p in zip(layers, perfs))
-    total = _totals(results, spec, graph_perf, batch=layers[0].batch)
+    res = evaluate_network(network_walk(graph, [spec], fuse), [spec], cache)
+    if not res.feasible[0]:
+        raise CosimError(res.reasons[0])
+    return build_report(res, 0, inputs)
+
+
+def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = None) -> Report:
+    """The Report of design ``j`` of ``res``: one LayerResult per layer of the network, and the totals."""
+    from cosim.hw.schema import to_mapping
+
+    w, spec, perf = res.walk, res.specs[j], res.perf
+    cycle_s = spec.cycle_s
+    col = {f: getattr(perf, f)[:, j].tolist() for f in (
+        "compute_cycles", "stall_cycles", "macs", "effectual_macs", "skipped_macs", "gated_macs", "vector_ops",
+        "metadata_bytes", "dram_read_bytes", "dram_write_bytes", "utilization", "mapping_efficiency", "source",
+        "bound")}
+    rd = {b: v[:, j].tolist() for b, v in perf.sram_read_bytes.items()}
+    wr = {b: v[:, j].tolist() for b, v in perf.sram_write_bytes.items()}
+    comps = [(c, v[:, j].tolist(), res.energy.present[c][:, j].tolist()) for c, v in res.energy.by_component.items()]
+    site_details: dict[int, Any] = {}
+    layers = []
+    for layer, i in zip(w.layers, w.site_index.tolist()):
+        details = site_details.get(i)
+        if details is None:
+            details = site_details[i] = perf.details(i, j)
+        if isinstance(details, FusedDetails):
+            details = FusedDetails(w.owners[layer.name])
+        total = col["compute_cycles"][i] + col["stall_cycles"][i]
+        by_rd = {b: v[i] for b, v in rd.items()}
+        by_wr = {b: v[i] for b, v in wr.items()}
+        layers.append(LayerResult(
+            name=layer.name, op=layer.op, groups=layer.groups, M=layer.gemm_m, N=layer.gemm_n, K=layer.gemm_k,
+            macs=col["macs"][i], effectual_macs=col["effectual_macs"][i], skipped_macs=col["skipped_macs"][i],
+            gated_macs=col["gated_macs"][i], vector_ops=col["vector_ops"][i], compute_cycles=col["compute_cycles"][i],
+            stall_cycles=col["stall_cycles"][i], total_cycles=total, latency_s=total * cycle_s,
+            utilization=col["utilization"][i], mapping_efficiency=col["mapping_efficiency"][i],
+            sram_read_bytes=sum(by_rd.values()), sram_write_bytes=sum(by_wr.values()),
+            dram_read_bytes=col["dram_read_bytes"][i], dram_write_bytes=col["dram_write_bytes"][i],
+            metadata_bytes=col["metadata_bytes"][i],
+            energy_pj={c: v[i] for c, v, present in comps if present[i]},
+            sparsity_source=SOURCES[col["source"][i]], bound=BOUNDS[col["bound"][i]],
+            sram_read_bytes_by_buffer=by_rd, sram_write_bytes_by_buffer=by_wr, details=details))
+    net = perf.network
+    total = Total(
+        total_cycles=int(res.total_cycles[j]), latency_s=float(res.latency_s[j]), energy_pj=float(res.energy_pj[j]),
+        macs=int(res.macs[j]), effectual_macs=int(res.effectual_macs[j]), compute_cycles=int(res.compute_cycles[j]),
+        stall_cycles=int(res.stall_cycles[j]), dram_read_bytes=int(res.dram_read_bytes[j]),
+        dram_write_bytes=int(res.dram_write_bytes[j]), sram_read_bytes=int(res.sram_read_bytes[j]),
+        sram_write_bytes=int(res.sram_write_bytes[j]),
+        utilization=0.0 if np.isnan(res.utilization[j]) else float(res.utilization[j]),
+        energy_pj_by_component={c: float(v[j]) for c, v in res.energy_pj_by_component.items()
+                                if res.energy.present[c][:, j].any()},
+        throughput_inferences_per_s=float(res.throughput_inferences_per_s[j]), edp_pj_s=float(res.edp_pj_s[j]),
+        details=net.details(j) if net is not None else None)
     return Report(
-        cosim_version=__version__, accelerator=spec.name, accelerator_kind=spec.kind, workload=graph.name,
-        batch=layers[0].batch, layers=results, total=total,
-        inputs={"accelerator": to_mapping(spec), "fuse": fuse, **(inputs or {})},
-    )
-
-
-def _totals(results: tuple[LayerResult, ...], spec: Any, graph_perf: GraphPerf | None, batch: int) -> Total:
-    compute = sum(r.compute_cycles for r in results)
-    stall = sum(r.stall_cycles for r in results)
-    total_cycles = graph_perf.total_cycles if graph_perf else compute + stall
-    latency_s = (graph_perf.latency_cycles if graph_perf else total_cycles) * spec.cycle_s
-    by_comp: dict[str, float] = {}
-    for r in results:
-        for k, v in r.energy_pj.items():
-            by_comp[k] = by_comp.get(k, 0.0) + v
-    energy = float(sum(by_comp.values()))
-    macs = sum(r.macs for r in results)
-    eff = sum(r.effectual_macs for r in results)
-    peak = getattr(spec, "peak_macs_per_cycle", 0)
-    util = eff / (peak * total_cycles) if peak and total_cycles else 0.0
-    thr = graph_perf.throughput_inferences_per_s if graph_perf else (batch / latency_s if latency_s else 0.0)
-    return Total(
-        total_cycles=int(total_cycles), latency_s=latency_s, energy_pj=energy, macs=macs, effectual_macs=eff,
-        compute_cycles=compute, stall_cycles=stall,
-        dram_read_bytes=sum(r.dram_read_bytes for r in results),
-        dram_write_bytes=sum(r.dram_write_bytes for r in results),
-        sram_read_bytes=sum(r.sram_read_bytes for r in results),
-        sram_write_bytes=sum(r.sram_write_bytes for r in results),
-        utilization=util, energy_pj_by_component=by_comp, throughput_inferences_per_s=thr,
-        edp_pj_s=energy * latency_s, details=dict(graph_perf.details) if graph_perf else {},
-    )
+        cosim_version=__version__, accelerator=spec.name, accelerator_kind=spec.kind, workload=w.name,
+        batch=w.batch, layers=tuple(layers), total=total,
+        inputs={"accelerator": to_mapping(spec), "fuse": w.fuse, **(inputs or {})})

@@ -13,6 +13,7 @@ density, deterministic for a seed) and, where a closed form is cheaper, :func:`e
 
 from __future__ import annotations
 
+import hashlib
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ class Sparsity:
     block_h: int = 0  # block — bh × bw blocks over (N, K), all-zero or kept
     block_w: int = 0
     mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Content hash of the mask ("" without one): two annotations are equal only if their masks are,
+    # so a layer's value (its hash, cosim.walk's site keys, every cache) includes its mask.
+    mask_digest: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         require(self.kind in KINDS, f"sparsity kind '{self.kind}' is not supported; use one of {', '.join(KINDS)}")
@@ -46,6 +50,7 @@ class Sparsity:
                     f"block sparsity needs a block shape >= 1x1, got {self.block_h}x{self.block_w}")
         if self.mask is not None:
             require(self.mask.ndim == 3, f"a weight mask must be (groups, N, K), got shape {self.mask.shape}")
+            object.__setattr__(self, "mask_digest", mask_digest(self.mask))
 
     @property
     def is_dense(self) -> bool:
@@ -80,6 +85,14 @@ class Sparsity:
         density = float(mask.mean()) if mask.size else 1.0
         require(density > 0.0, "a weight mask keeps no weights at all; keep at least one per layer")
         return cls(kind=kind, density=density, mask=mask, **kw)
+
+
+def mask_digest(mask: np.ndarray) -> str:
+    """Content hash of a boolean mask and its shape (BLAKE2b of the bit-packed mask)."""
+    m = np.asarray(mask) != 0
+    h = hashlib.blake2b(repr(m.shape).encode(), digest_size=16)
+    h.update(np.packbits(m).tobytes())
+    return h.hexdigest()
 
 
 # ---- statistical stand-ins where no mask exists ----------------------------------------------------

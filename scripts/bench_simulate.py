@@ -59,7 +59,7 @@ def resnet50():
 
 def bench_resnet(repeat: int) -> None:
     import cosim
-    from cosim.datapaths.systolic.layer import simulate_layer
+    from cosim.simulate import simulate_layer
     from cosim.simulate import simulate
 
     graph, source = resnet50()
@@ -97,7 +97,7 @@ def bench_batch(repeat: int, n_designs: int = 20000) -> None:
 
 def bench_scalesim(python: str, repeat: int) -> None:
     import validate_scalesim as vs
-    from cosim.datapaths.systolic.layer import simulate_layer
+    from cosim.simulate import simulate_layer
 
     if not Path(python).exists():
         print(f"SCALE-Sim not found at '{python}' (install: python3 -m venv /tmp/ss && /tmp/ss/bin/pip install "

@@ -49,15 +49,17 @@ def bench_simulate(space, n_designs: int) -> float:
     import numpy as np
 
     from cosim.search.samplers import permute
-    from cosim.search.simulation import simulate_full
     from cosim.search.specs import build_spec
+    from cosim.search.workload_variants import workload_variant
+    from cosim.simulate import simulate
 
     points = [space.point(int(i)) for i in permute(np.arange(n_designs + 1), space.size, seed=2)]
     specs = [s for s in (build_spec(space.candidates[0], p.hw) for p in points) if not isinstance(s, str)]
-    simulate_full(points[0].pruning_key, specs[0])  # warm-up: masks, first calls
+    graph = workload_variant(*points[0].pruning_key).graph
+    simulate(graph, specs[0])  # warm-up: masks, first calls
     t = time.perf_counter()
     for spec in specs[1:]:
-        simulate_full(points[0].pruning_key, spec)
+        simulate(graph, spec)
     return (len(specs) - 1) / (time.perf_counter() - t)
 
 
@@ -69,13 +71,12 @@ def bench_batch(space, n_designs: int, workers: int | None) -> tuple[float, floa
     """
     import numpy as np
 
-    from cosim.search import batch_systolic
     from cosim.search.evaluate import evaluate_indices
     from cosim.search.executors import ProcessExecutor
     from cosim.search.samplers import permute
-    from cosim.search.simulation import distinct_layers
     from cosim.search.specs import build_spec
     from cosim.search.workload_variants import workload_variant
+    from cosim.simulate import network_walk
 
     exe = ProcessExecutor(space, workers)
     per_worker = 2 * n_designs // exe.workers
@@ -84,7 +85,7 @@ def bench_batch(space, n_designs: int, workers: int | None) -> tuple[float, floa
     vkey = space.point(ids[0]).pruning_key
     n_layers = len(workload_variant(*vkey).graph.layers())
     spec = build_spec(space.candidates[0], space.point(ids[0]).hw)
-    n_unique = len(distinct_layers(vkey, batch_systolic.reads_layer_masks([spec])).layers)
+    n_unique = len(network_walk(workload_variant(*vkey).graph, [spec]).sites)
     t = time.perf_counter()
     rows = evaluate_indices(space, ids[:n_designs])
     one = len(rows) * n_layers / (time.perf_counter() - t)
@@ -136,12 +137,10 @@ def main() -> int:
     ap.add_argument("--chunk", type=int, default=2048, help="points per task")
     args = ap.parse_args()
 
-    from cosim.search import batch_systolic
     from cosim.search.space import parse_space
 
     space = parse_space(systolic_space(max(args.points, args.big)))
-    print(f"space: {space.size:,} points; systolic batch evaluator: "
-          f"{'yes' if batch_systolic.available() else 'no (per-point simulate fallback)'}; cores: {os.cpu_count()}")
+    print(f"space: {space.size:,} points; cores: {os.cpu_count()}")
     one, multi, n_layers = bench_batch(space, args.batch, args.workers)
     print(f"evaluations/s (layer x design, every network layer): {multi:,.0f} on all workers "
           f"-> {multi / TARGET_EVALS_PER_S:.2f}x the 1e6/s target ({one:,.0f} in one process)")

@@ -181,7 +181,7 @@ def hls4ml_multipliers() -> None:
             perfs, _ = fpga.simulate_graph(g, spec)
             nonzeros = [l.params * l.weight_density for l in g.layers()]
             report(f"{label} multipliers, RF={rf}", "hls4ml n_in*n_out/RF (on the nonzeros)",
-                   sum(n / rf for n in nonzeros), sum(p.details["multipliers"] for p in perfs), "mult")
+                   sum(n / rf for n in nonzeros), sum(p.details.multipliers for p in perfs), "mult")
 
 
 def main() -> None:

@@ -133,7 +133,7 @@ def vector_layer(op: str, shape: list[int]):
 
 
 def evaluate_vector(spec) -> dict[str, Any]:
-    from cosim.datapaths.tensor_core.model import simulate_layer
+    from cosim.simulate import simulate_layer
 
     rows, ape = [], []
     with open(VECTOR) as f:
@@ -186,7 +186,7 @@ def gemm_layer(M: int, K: int, N: int, sparse: bool):
 
 
 def predict_ms(spec, M: int, K: int, N: int, sparse: bool) -> float:
-    from cosim.datapaths.tensor_core.model import simulate_layer
+    from cosim.simulate import simulate_layer
 
     perf = simulate_layer(gemm_layer(M, K, N, sparse), spec)
     return perf.total_cycles * spec.cycle_s * 1e3
@@ -244,7 +244,7 @@ def solve_energy(spec) -> dict[str, float]:
     """e_mac (pJ per FP16 MAC), e_feed (pJ per L2<->SM byte), e_dram (pJ per DRAM bit) from the board
     power of the dense and 2:4 8192^3 GEMMs and a 1 GiB copy (see cosim/hw/data/gpu_h100.yaml), with
     the GEMMs' MACs, feed bytes and DRAM bits counted by cosim's own model."""
-    from cosim.datapaths.tensor_core.model import simulate_layer
+    from cosim.simulate import simulate_layer
 
     pw = _power_rows()
     idle = float(pw["idle"]["power_average_w"])

@@ -167,12 +167,12 @@ def case_spec(case: dict):
 METRICS = (
     ("compute_cycles", "compute", lambda p: p.compute_cycles),
     ("stall_cycles", "stall", lambda p: p.stall_cycles),
-    ("sram_ifmap_reads", "SRAM IFMAP Reads", lambda p: p.details["sram_ifmap_reads"]),
-    ("sram_filter_reads", "SRAM Filter Reads", lambda p: p.details["sram_filter_reads"]),
-    ("sram_ofmap_writes", "SRAM OFMAP Writes", lambda p: p.details["sram_ofmap_writes"]),
-    ("dram_ifmap_reads", "DRAM IFMAP Reads", lambda p: p.details["dram_ifmap_reads"]),
-    ("dram_filter_reads", "DRAM Filter Reads", lambda p: p.details["dram_filter_reads"]),
-    ("dram_ofmap_writes", "DRAM OFMAP Writes", lambda p: p.details["dram_ofmap_writes"]),
+    ("sram_ifmap_reads", "SRAM IFMAP Reads", lambda p: p.details.sram_ifmap_reads),
+    ("sram_filter_reads", "SRAM Filter Reads", lambda p: p.details.sram_filter_reads),
+    ("sram_ofmap_writes", "SRAM OFMAP Writes", lambda p: p.details.sram_ofmap_writes),
+    ("dram_ifmap_reads", "DRAM IFMAP Reads", lambda p: p.details.dram_ifmap_reads),
+    ("dram_filter_reads", "DRAM Filter Reads", lambda p: p.details.dram_filter_reads),
+    ("dram_ofmap_writes", "DRAM OFMAP Writes", lambda p: p.details.dram_ofmap_writes),
 )
 
 
@@ -197,7 +197,7 @@ def rel_error(ours: float, ref: float) -> float:
 
 def compare_case(case: dict, report_dir: Path) -> list[dict]:
     """One row per layer and metric: cosim value, SCALE-Sim value, relative error."""
-    from cosim.datapaths.systolic.layer import simulate_layer
+    from cosim.simulate import simulate_layer
 
     spec = case_spec(case)
     layers = scalesim_layers(DATA / "topologies" / case["topology"], case["gemm"])

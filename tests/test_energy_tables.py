@@ -184,7 +184,7 @@ def test_every_action_of_perf_docstring_is_priced():
 
 
 def test_every_action_the_systolic_model_emits_is_priced():
-    systolic = pytest.importorskip("cosim.datapaths.systolic.layer")
+    systolic = pytest.importorskip("cosim.simulate")
     for bits in (4, 8, 16):
         s = spec(pe_array={"mac_bits": bits})
         t = table_for(s)

@@ -17,7 +17,7 @@ from cosim.graph import Layer, LayerGraph
 from cosim.hw.fpga_spec import FpgaSpec, LayerFolding
 from cosim.hw.loader import load_accelerator, preset_names, spec_from_mapping
 from cosim.hw.schema import to_mapping
-from cosim.simulate import simulate
+from cosim.simulate import simulate, simulate_layer
 from cosim.sparsity import Sparsity
 
 FPGA_PRESETS = [n for n in preset_names() if n.startswith(("zcu102", "zcu104", "u250"))]
@@ -84,15 +84,15 @@ def test_seed_networks_fit_a_zcu104(workload, bits, pruned, preset):
     t = report.total
     assert t.throughput_inferences_per_s > 0 and t.latency_s > 0 and t.energy_pj > 0
     perfs, gp = fpga.simulate_graph(g, spec)
-    used, budget = gp.details["resources"], gp.details["budget"]
+    used, budget = gp.details.resources, gp.details.budget
     assert all(used[r] <= budget[r] + 1e-6 for r in used)
     assert used["lut"] > 0 and used["dsp"] + used["lut"] > 0
-    engines = [l for l in report.layers if "resources" in l.details]
-    assert engines and all({"lut", "dsp", "bram36", "uram"} <= set(l.details["resources"]) for l in engines)
+    engines = [l for l in report.layers if hasattr(l.details, "resources")]
+    assert engines and all({"lut", "dsp", "bram36", "uram"} <= set(l.details.resources) for l in engines)
     # A pipeline: throughput from the slowest stage, latency at least one interval.
-    ii = gp.details["initiation_interval_cycles"]
+    ii = gp.details.initiation_interval_cycles
     assert gp.throughput_inferences_per_s == pytest.approx(1 / (ii * spec.cycle_s))
-    assert gp.details["first_inference_latency_cycles"] >= ii
+    assert gp.details.first_inference_latency_cycles >= ii
 
 
 def test_pruning_speeds_up_a_pruned_engine_design():
@@ -106,7 +106,7 @@ def test_norm_and_activation_are_absorbed_into_the_engine():
     g = cosim.load_workload("small-cnn")
     perfs, _ = fpga.simulate_graph(g, load_accelerator("zcu104-finn"))
     by = dict(zip((l.name for l in g.layers()), perfs))
-    assert by["relu1"].total_cycles == 0 and by["relu1"].details["fused_into"] == "conv1"
+    assert by["relu1"].total_cycles == 0 and by["relu1"].details.fused_into == "conv1"
     assert by["relu1"].actions["lut:op"] > 0
     assert by["pool1"].total_cycles > 0  # a pool is a stage of its own
 
@@ -115,8 +115,8 @@ def test_batch_fills_the_pipeline_once():
     spec = load_accelerator("zcu104-finn")
     one = fpga.simulate_graph(cosim.load_workload("mlp"), spec)[1]
     eight = fpga.simulate_graph(cosim.load_workload("mlp", batch=8), spec)[1]
-    ii = eight.details["initiation_interval_cycles"]
-    assert eight.total_cycles == pytest.approx(eight.details["first_inference_latency_cycles"] + 7 * ii, abs=1)
+    ii = eight.details.initiation_interval_cycles
+    assert eight.total_cycles == pytest.approx(eight.details.first_inference_latency_cycles + 7 * ii, abs=1)
     assert eight.total_cycles < 8 * one.total_cycles
 
 
@@ -125,7 +125,7 @@ def test_user_folding_is_used():
     spec = dataclasses.replace(base, dataflow=dataclasses.replace(base.dataflow, folding={
         "fc1": LayerFolding(pe=4, simd=16), "fc2": LayerFolding(reuse_factor=64)}))
     perfs, gp = fpga.simulate_graph(cosim.load_workload("mlp"), spec)
-    assert gp.details["folding"]["fc1"] == {"pe": 4, "simd": 16}
+    assert gp.details.folding["fc1"] == {"pe": 4, "simd": 16}
     assert perfs[0].compute_cycles == (128 // 4) * (784 // 16)
     bad = dataclasses.replace(base, dataflow=dataclasses.replace(base.dataflow, folding={"relu1": LayerFolding(pe=2)}))
     with pytest.raises(CosimError, match="not an engine"):
@@ -304,5 +304,5 @@ def test_every_action_is_priced_and_energy_is_bounded_below():
 def test_simulate_layer_runs_one_engine():
     layer = Layer.conv2d("c", 16, 32, 14, 3)
     for preset in ("zcu104-finn", "zcu104-dpu"):
-        perf = fpga.simulate_layer(layer, load_accelerator(preset))
+        perf = simulate_layer(layer, load_accelerator(preset))
         assert perf.total_cycles > 0 and perf.macs == layer.macs

@@ -28,7 +28,7 @@ def test_fused_layers_cost_no_cycles_or_traffic_but_keep_their_energy():
     unfused = simulate(_net(), spec, fuse=False)
     by_name = {l.name: l for l in fused.layers}
     assert by_name["bn"].total_cycles == 0 and by_name["bn"].dram_read_bytes == 0
-    assert by_name["bn"].details["fused_into"] == "conv" and by_name["bn"].energy_pj["vector"] > 0
+    assert by_name["bn"].details.fused_into == "conv" and by_name["bn"].energy_pj["vector"] > 0
     assert fused.total.total_cycles < unfused.total.total_cycles
     assert fused.total.dram_read_bytes < unfused.total.dram_read_bytes
     # Compute layers are untouched by fusion.

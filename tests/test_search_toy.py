@@ -69,6 +69,18 @@ def simulate_layer(layer, spec: ToySpec) -> LayerPerf:
                      actions={"mac:int8": eff, "dram:read_bit": 8 * int(dram), "vector:op": layer.vector_ops})
 
 
+def site_policy(specs):
+    return True, False
+
+
+def evaluate(walk, specs, cache=None):
+    """The toy's batch entry point: a loop over designs and sites (the shape looping datapaths take)."""
+    from cosim.perf import pack
+
+    return pack(len(walk.sites), [[simulate_layer(s.layer, spec) for s in walk.sites] for spec in specs],
+                [""] * len(specs))
+
+
 def install() -> None:
     """Register the toy kind with the loader and the simulator (idempotent)."""
     from cosim.hw.loader import register_kind

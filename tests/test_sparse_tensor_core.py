@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cosim.datapaths.tensor_core.gemm_timing import wave_count
-from cosim.datapaths.tensor_core.model import pattern_run, simulate_layer
+from cosim.datapaths.tensor_core.model import pattern_run
+from cosim.simulate import simulate_layer
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.loader import load_accelerator, spec_from_mapping
@@ -56,8 +57,8 @@ def test_133_tiles_on_132_sms_take_two_waves():
     # 128x128x64 step: 128*128*64 / 2048 = 512 cycles; K = 640 -> 10 steps -> 5120 cycles per wave.
     one = simulate_layer(linear(132 * 128, 640, 128), s)
     two = simulate_layer(linear(133 * 128, 640, 128), s)
-    assert (one.details["tiles"], one.details["waves"]) == (132, 1)
-    assert (two.details["tiles"], two.details["waves"]) == (133, 2)
+    assert (one.details.tiles, one.details.waves) == (132, 1)
+    assert (two.details.tiles, two.details.waves) == (133, 2)
     assert one.compute_cycles == pytest.approx(5120, abs=1)
     assert two.compute_cycles == pytest.approx(10240, abs=1)
     # the second wave holds one tile: the chip is busy 133 / 264 of its SM slots
@@ -70,7 +71,7 @@ def test_2to4_halves_the_math_of_a_math_bound_gemm():
     sparse = simulate_layer(linear(132 * 128, 640, 128, Sparsity.nm_pattern(2, 4)), s)
     assert sparse.compute_cycles == pytest.approx(2560, abs=1)  # 256-cycle steps
     assert dense.compute_cycles / sparse.compute_cycles == pytest.approx(2.0, rel=1e-3)
-    assert sparse.details["math_speedup"] == 2.0
+    assert sparse.details.math_speedup == 2.0
     assert sparse.actions["mac:fp16"] == dense.actions["mac:fp16"] / 2
     assert sparse.skipped_macs == dense.macs // 2
 
@@ -97,7 +98,7 @@ def test_unsupported_patterns_run_dense_or_fail_in_one_line():
                Sparsity.nm_pattern(3, 8)):
         p = simulate_layer(linear(1024, 1024, 512, sp), H100)
         assert p.total_cycles == dense.total_cycles and p.skipped_macs == 0
-        assert "run dense" in p.details["pattern"]
+        assert "run dense" in p.details.pattern
     strict = dataclasses.replace(H100, unsupported_pattern="error")
     with pytest.raises(CosimError, match="layer 'fc': unstructured:0.50 weight sparsity cannot be skipped") as e:
         simulate_layer(linear(1024, 1024, 512, Sparsity(kind="unstructured", density=0.5)), strict)
@@ -177,7 +178,12 @@ def test_vector_layers_are_memory_bound_kernels():
 
 
 def test_networks_keep_weights_in_l2_only_when_all_of_them_fit():
-    from cosim.datapaths.tensor_core.model import simulate_graph
+    from cosim.simulate import evaluate_network
+    from cosim.walk import walk
+
+    def simulate_graph(g, spec):  # the network's layers, one site each, and the network's details
+        res = evaluate_network(walk(g, distinct=False), [spec])
+        return [res.perf.layer_perf(i, 0) for i in range(len(g))], res
 
     def mlp(width, tokens=256):
         g = LayerGraph(f"mlp{width}")
@@ -188,13 +194,13 @@ def test_networks_keep_weights_in_l2_only_when_all_of_them_fit():
 
     perfs, gp = simulate_graph(mlp(1024), H100)  # 2 x 2 MiB of weights: stay in the 50 MB L2
     fc1, act, fc2 = perfs
-    assert gp.details["weights_l2_resident"]
+    assert gp.perf.network.details(0).weights_l2_resident
     assert fc1.dram_read_bytes == 256 * 1024 * 2 and fc1.dram_write_bytes == 0  # network input only
     assert act.dram_read_bytes == act.dram_write_bytes == 0
     assert fc2.dram_read_bytes == 0 and fc2.dram_write_bytes == 256 * 1024 * 2  # network output
-    assert gp.total_cycles == sum(p.total_cycles for p in perfs)
+    assert gp.total_cycles[0] == sum(p.total_cycles for p in perfs)
     perfs, gp = simulate_graph(mlp(8192), H100)  # 2 x 128 MiB: every layer streams its weights
-    assert not gp.details["weights_l2_resident"]
+    assert not gp.perf.network.details(0).weights_l2_resident
     assert perfs[2].dram_read_bytes >= 8192 * 8192 * 2
 
 
@@ -231,13 +237,13 @@ def test_cycles_never_beat_the_rooflines(case):
     spec = PRESETS[name]
     layer = _layer(*shape)
     p = simulate_layer(layer, spec)
-    peak = spec.sm_count * spec.macs_per_cycle_per_sm[p.details["precision"]] * p.details["math_speedup"]
-    assert p.total_cycles >= p.actions[f"mac:{p.details['precision']}"] / peak - 1
+    peak = spec.sm_count * spec.macs_per_cycle_per_sm[p.details.precision] * p.details.math_speedup
+    assert p.total_cycles >= p.actions[f"mac:{p.details.precision}"] / peak - 1
     assert p.total_cycles >= (p.dram_read_bytes + p.dram_write_bytes) / spec.dram_bytes_per_cycle - 1
-    assert p.details["math_speedup"] <= 4.0 and 0 < p.utilization <= 1.0 + 1e-9
+    assert p.details.math_speedup <= 4.0 and 0 < p.utilization <= 1.0 + 1e-9
     # 2:4 never beats the dense tensor-core peak by more than 2x (4x for 1:4 on the edge NPU)
-    dense_peak = spec.sm_count * spec.macs_per_cycle_per_sm[p.details["precision"]]
-    assert p.total_cycles >= layer.macs / (dense_peak * p.details["math_speedup"]) - 1
+    dense_peak = spec.sm_count * spec.macs_per_cycle_per_sm[p.details.precision]
+    assert p.total_cycles >= layer.macs / (dense_peak * p.details.math_speedup) - 1
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -266,8 +272,8 @@ def test_more_bandwidth_never_costs_cycles(case, factor):
 def test_power_cap_lowers_the_clock_of_big_gemms_only():
     big = simulate_layer(linear(8192, 8192, 8192), H100)
     small = simulate_layer(linear(64, 64, 64), H100)
-    assert 1100 < big.details["clock_mhz"] < 1500  # measured: 1320 MHz at the 700 W cap
-    assert small.details["clock_mhz"] == H100.clock_mhz
+    assert 1100 < big.details.clock_mhz < 1500  # measured: 1320 MHz at the 700 W cap
+    assert small.details.clock_mhz == H100.clock_mhz
     uncapped = dataclasses.replace(H100, power=dataclasses.replace(H100.power, cap_w=0.0))
     assert simulate_layer(linear(8192, 8192, 8192), uncapped).total_cycles < big.total_cycles
 

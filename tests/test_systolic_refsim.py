@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cosim.datapaths.systolic.layer import simulate_layer
+from cosim.simulate import simulate_layer
 from cosim.graph import Layer
 from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
 
@@ -36,14 +36,14 @@ def check(m, n, k, rows, cols, dataflow, seed=0):
     perf = simulate_layer(layer, spec(rows, cols, dataflow))
     folds = len(ref.fold_cycles)
     assert perf.compute_cycles == ref.cycles
-    assert perf.details["sram_stall_cycles"] == 0
-    assert perf.details["dram_stall_cycles"] <= 2  # first load and last store: under a cycle each here
+    assert perf.details.sram_stall_cycles == 0
+    assert perf.details.dram_stall_cycles <= 2  # first load and last store: under a cycle each here
     assert perf.macs == perf.effectual_macs == ref.macs == m * n * k
-    assert perf.details["folds"] == folds
-    assert perf.details["sram_ifmap_reads"] == ref.sram_reads["ifmap"]
-    assert perf.details["sram_filter_reads"] == ref.sram_reads["filter"]
-    assert perf.details["sram_ofmap_writes"] == ref.ofmap_writes
-    assert perf.details["sram_ofmap_psum_reads"] == ref.psum_reads
+    assert perf.details.folds == folds
+    assert perf.details.sram_ifmap_reads == ref.sram_reads["ifmap"]
+    assert perf.details.sram_filter_reads == ref.sram_reads["filter"]
+    assert perf.details.sram_ofmap_writes == ref.ofmap_writes
+    assert perf.details.sram_ofmap_psum_reads == ref.psum_reads
     assert perf.mapping_efficiency == pytest.approx(ref.pe_busy / (folds * rows * cols))
 
     ss = simulate_layer(layer, spec(rows, cols, dataflow, timing="scalesim"))

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cosim import kernels
-from cosim.datapaths.systolic import sparse as systolic_sparse
-from cosim.datapaths.systolic.layer import simulate_layer
-from cosim.datapaths.systolic.sparse import evaluate_sparse_batch
+from cosim.cache import DEFAULT
+from cosim.datapaths.systolic.masks import layer_mask
+from cosim.simulate import simulate_layer
 from cosim.energy import dynamic_energy_pj
 from cosim.errors import CosimError
 from cosim.graph import Layer
@@ -63,12 +63,12 @@ def test_os_lanes_wait_for_the_densest_filter():
     perf = simulate_layer(layer, make_spec(feats=LANES))
     assert perf.compute_cycles == 8 + 4 - 2 + 5
     assert perf.effectual_macs == 4 * 11 and perf.skipped_macs == 4 * 32 - 44
-    assert perf.details["lane_max_nonzeros"] == 5
-    assert perf.details["load_imbalance"] == pytest.approx(5 / (11 / 4), abs=1e-4)
-    assert perf.details["ideal_speedup"] == pytest.approx(32 / 11, abs=1e-4)
+    assert perf.details.sparse.lane_max_nonzeros == 5
+    assert perf.details.sparse.load_imbalance == pytest.approx(5 / (11 / 4), abs=1e-4)
+    assert perf.details.sparse.ideal_speedup == pytest.approx(32 / 11, abs=1e-4)
     assert perf.sparsity_source == "mask"
     dense = simulate_layer(Layer.linear("g", 8, 4, tokens=4), make_spec())
-    assert perf.details["dense_total_cycles"] == dense.compute_cycles + dense.stall_cycles == 8 + 4 - 2 + 8 + 2
+    assert perf.details.sparse.dense_total_cycles == dense.compute_cycles + dense.stall_cycles == 8 + 4 - 2 + 8 + 2
 
 
 def test_ws_compacts_each_column_fold_to_its_densest_filter():
@@ -80,9 +80,9 @@ def test_ws_compacts_each_column_fold_to_its_densest_filter():
     layer = masked(Layer.linear("g", 8, 8, tokens=6), mask)
     perf = simulate_layer(layer, make_spec(dataflow="ws", feats=LANES))
     fold = 2 * 4 + 4 + 6 - 2  # 2R + C + T − 2 with T = M = 6
-    assert perf.details["folds"] == 3 and perf.compute_cycles == 3 * fold
-    assert perf.details["sram_ofmap_writes"] == 6 * (4 * 1 + 4 * 2)  # partial sums per row fold
-    assert perf.details["sram_ofmap_psum_reads"] == 6 * 4
+    assert perf.details.folds == 3 and perf.compute_cycles == 3 * fold
+    assert perf.details.sram_ofmap_writes == 6 * (4 * 1 + 4 * 2)  # partial sums per row fold
+    assert perf.details.sram_ofmap_psum_reads == 6 * 4
     assert perf.mapping_efficiency == pytest.approx(18 / (3 * 16))
 
 
@@ -94,7 +94,7 @@ def test_is_row_lanes_stream_their_reduction_index():
     layer = masked(Layer.linear("g", 4, 6, tokens=4), mask)
     perf = simulate_layer(layer, make_spec(dataflow="is", feats=LANES))
     assert perf.compute_cycles == 2 * 4 + 4 - 2 + 6
-    assert perf.details["load_imbalance"] == pytest.approx(6 / (9 / 4), abs=1e-4)
+    assert perf.details.sparse.load_imbalance == pytest.approx(6 / (9 / 4), abs=1e-4)
 
 
 def test_is_lanes_restart_with_every_chunk_of_the_stream():
@@ -105,7 +105,7 @@ def test_is_lanes_restart_with_every_chunk_of_the_stream():
     small = SramHierarchy(SramSpec(size_kib=64), SramSpec(size_kib=64), SramSpec(size_kib=64 / 1024))
     spec = dataclasses.replace(make_spec(dataflow="is", feats=LANES), sram=small)
     perf = simulate_layer(layer, spec)
-    assert perf.details["chunks"] == 4 and perf.details["folds"] == 2 * 4  # 2 row folds of K = 8
+    assert perf.details.chunks == 4 and perf.details.folds == 2 * 4  # 2 row folds of K = 8
     stream = sum(mask[0, n0:n0 + 2, k0:k0 + 4].sum(axis=0).max() for k0 in (0, 4) for n0 in range(0, 8, 2))
     assert perf.compute_cycles == 8 * (2 * 4 + 4 - 2) + stream
 
@@ -130,11 +130,11 @@ def test_nm_skipping_walks_the_kept_slots_and_moves_indices():
     layer = Layer.linear("g", 64, 8, tokens=8).replace(weight_sparsity=Sparsity.nm_pattern(2, 4))
     perf = simulate_layer(layer, make_spec(feats=NM))
     dense = simulate_layer(Layer.linear("g", 64, 8, tokens=8), make_spec())
-    folds = dense.details["folds"]
+    folds = dense.details.folds
     assert perf.compute_cycles == dense.compute_cycles - folds * 32
-    assert perf.details["nm_pattern"] == "2:4" and perf.details["array_k"] == 32
+    assert perf.details.sparse.nm_pattern == "2:4" and perf.details.sparse.array_k == 32
     assert perf.skipped_macs == layer.macs // 2
-    assert perf.details["filter_stored_bytes"] == 8 * 32 + 8 * 32 * 2 // 8
+    assert perf.details.sparse.filter_stored_bytes == 8 * 32 + 8 * 32 * 2 // 8
     assert perf.metadata_bytes == 8 * 32 * 2 // 8  # the filter fits: read from DRAM once
     assert perf.dram_read_bytes == dense.dram_read_bytes - 8 * 64 + 8 * 32 + 64
     assert perf.sparsity_source == "statistical"  # no mask: the pattern stands in for one
@@ -144,10 +144,10 @@ def test_nm_picks_the_fewest_slots_and_a_mask_must_fit():
     mask = np.zeros((1, 4, 16), bool)
     mask[0, :, ::4] = True  # 1 of every 4
     layer = masked(Layer.linear("g", 16, 4, tokens=4), mask, kind="nm", n=1, m=4)
-    assert simulate_layer(layer, make_spec(feats=NM)).details["nm_pattern"] == "1:4"
+    assert simulate_layer(layer, make_spec(feats=NM)).details.sparse.nm_pattern == "1:4"
     mask[0, 0, 1] = True  # now 2 in the first group of filter 0: fits 2:4 only
     layer = masked(Layer.linear("g", 16, 4, tokens=4), mask, kind="nm", n=2, m=4)
-    assert simulate_layer(layer, make_spec(feats=NM)).details["nm_pattern"] == "2:4"
+    assert simulate_layer(layer, make_spec(feats=NM)).details.sparse.nm_pattern == "2:4"
 
 
 def test_unsupported_pattern_runs_dense_or_errors():
@@ -155,7 +155,7 @@ def test_unsupported_pattern_runs_dense_or_errors():
     perf = simulate_layer(layer, make_spec(feats=NM))
     dense = simulate_layer(layer, make_spec())
     assert perf.compute_cycles == dense.compute_cycles and perf.skipped_macs == 0
-    assert "run dense" in perf.details["weight_run"]
+    assert "run dense" in perf.details.sparse.weight_run
     with pytest.raises(CosimError, match="layer 'fc': unstructured:0.70 weight sparsity cannot be skipped") as e:
         simulate_layer(layer, make_spec(feats=NM, unsupported="error"))
     assert "\n" not in str(e.value)
@@ -169,12 +169,12 @@ def test_bitmap_compression_shrinks_weight_traffic_by_the_kernel_size():
     perf = simulate_layer(layer, make_spec(8, 8, feats=LANES_BITMAP))
     dense = simulate_layer(layer, make_spec(8, 8))
     size = kernels.compressed_sizes(mask, 8)["bitmap"]
-    assert perf.details["filter_format"] == "bitmap" and perf.details["filter_stored_bytes"] == size.total_bytes
+    assert perf.details.sparse.filter_format == "bitmap" and perf.details.sparse.filter_stored_bytes == size.total_bytes
     assert perf.dram_read_bytes == dense.dram_read_bytes - 64 * 256 + size.total_bytes  # the filter fits
     assert perf.metadata_bytes == size.metadata_bytes
     # a denser-than-break-even tensor stays dense
     full = masked(Layer.linear("g", 256, 64, tokens=16), np.ones((1, 64, 256), bool))
-    assert simulate_layer(full, make_spec(8, 8, feats=LANES_BITMAP)).details["filter_format"] == "dense"
+    assert simulate_layer(full, make_spec(8, 8, feats=LANES_BITMAP)).details.sparse.filter_format == "dense"
 
 
 def test_activation_sparsity_only_where_the_spec_enables_it():
@@ -194,8 +194,8 @@ def test_same_inputs_same_numbers_and_statistical_masks_are_cached():
     spec = make_spec(8, 8, feats=LANES_BITMAP)
     a, b = simulate_layer(layer, spec), simulate_layer(layer, spec)
     assert a == b and a.sparsity_source == "statistical"
-    key, mask = systolic_sparse.layer_mask(layer)
-    assert systolic_sparse.layer_mask(layer)[1] is mask  # synthesized once
+    mask = layer_mask(layer).array(DEFAULT)
+    assert layer_mask(layer).array(DEFAULT) is mask  # synthesized once, kept in the evaluation cache
 
 
 # ---- a dense mask is the dense result ------------------------------------------------------------------
@@ -217,9 +217,10 @@ def test_all_ones_mask_reproduces_the_dense_result(feats, dataflow, timing):
             if f.name not in ("actions", "details", "sparsity_source"):
                 assert getattr(got, f.name) == getattr(ref, f.name), f.name
         assert {k: v for k, v in got.actions.items() if v} == {k: v for k, v in ref.actions.items() if v}
-        shared = set(got.details) & set(ref.details) - set(descriptive)
-        assert {k: got.details[k] for k in shared} == {k: ref.details[k] for k in shared}
-    assert got.details["achieved_speedup"] == 1.0 and got.details["ideal_speedup"] == 1.0
+        got_d, ref_d = got.details.to_dict(), ref.details.to_dict()
+        shared = set(got_d) & set(ref_d) - set(descriptive)
+        assert {k: got_d[k] for k in shared} == {k: ref_d[k] for k in shared}
+    assert got.details.sparse.achieved_speedup == 1.0 and got.details.sparse.ideal_speedup == 1.0
 
 
 # ---- a cycle-by-cycle reference of skipping lanes ---------------------------------------------------------
@@ -429,31 +430,28 @@ def test_bad_input_is_a_one_line_error():
 
 # ---- batch evaluator -------------------------------------------------------------------------------------------
 
-def test_batch_equals_scalar_for_every_feature():
-    layers = [masked(Layer.conv2d("a", 8, 16, 6, 3), random_mask((1, 16, 72), 0.3, 1)),
-              Layer.linear("b", 64, 24, tokens=10).replace(weight_sparsity=Sparsity.nm_pattern(2, 4)),
-              Layer.linear("c", 40, 20, tokens=7).replace(weight_sparsity=Sparsity(kind="unstructured", density=0.4),
-                                                          act_density=0.5),
-              Layer.conv2d("d", 8, 8, 5, 3),
-              Layer.matmul("mm", m=8, n=8, k=16, heads=2)]
-    specs = [make_spec(r, c, df, feats, dual=dual, kib=kib, bw=bw, timing=t)
-             for (r, c) in ((4, 4), (8, 4)) for df in ("os", "ws", "is")
-             for feats, dual in ((SparseFeatures(), False), (GATING, True), (NM, False), (LANES_BITMAP, True))
-             for kib, bw, t in ((2, 1.0, "physical"), (64, 1e9, "scalesim"))]
-    out = evaluate_sparse_batch(layers, specs)
-    for i, layer in enumerate(layers):
-        for j, spec in enumerate(specs):
-            p = simulate_layer(layer, spec)
-            assert out["compute_cycles"][i, j] == p.compute_cycles, (i, j)
-            assert out["stall_cycles"][i, j] == p.stall_cycles, (i, j)
-            assert math.ceil(out["dram_read_bytes"][i, j] - 1e-9) == p.dram_read_bytes
-            for b in ("ifmap", "filter", "ofmap"):
-                assert math.ceil(out[f"sram_{b}_read_bytes"][i, j] - 1e-9) == p.sram_read_bytes[b]
-            assert out["effectual_macs"][i, j] == p.effectual_macs
-            assert out["skipped_macs"][i, j] == p.skipped_macs and out["gated_macs"][i, j] == p.gated_macs
-            assert out["mac_actions"][i, j] == p.actions["mac:int8"]
-            assert out["metadata_bytes"][i, j] == p.metadata_bytes
-            assert out["register_accesses"][i, j] == p.actions["register:access"]
+def test_a_batch_of_skipping_designs_matches_the_reference():
+    """Masked layers × lane-skipping designs in one datapath call give, pair by pair, the cycles and
+    MACs of the cycle-by-cycle skipping reference above."""
+    from cosim.datapaths.systolic.datapath import evaluate
+    from cosim.graph import LayerGraph
+    from cosim.walk import walk
+
+    rng = np.random.default_rng(7)
+    shapes = [(5, 7, 9, 0.3), (6, 3, 10, 0.6), (3, 9, 5, 0.15)]
+    g = LayerGraph("masked")
+    weights = []
+    for i, (m, n, k, density) in enumerate(shapes):
+        mask = random_mask((1, n, k), density, i)
+        weights.append((rng.integers(-4, 5, size=(m, k)), rng.integers(1, 5, size=(n, k)) * mask[0]))
+        g.add(masked(Layer.linear(f"g{i}", k, n, tokens=m), mask))
+    arrays = [(4, 4, "os"), (2, 3, "ws"), (3, 2, "is"), (4, 2, "os"), (2, 4, "is")]
+    perf = evaluate(walk(g, distinct=False), [make_spec(r, c, df, LANES) for r, c, df in arrays])
+    for i, (A, W) in enumerate(weights):
+        for j, (r, c, df) in enumerate(arrays):
+            ref, cycles, macs = reference_sparse(A, W, r, c, df)
+            assert perf.compute_cycles[i, j] == cycles, (i, j)
+            assert perf.effectual_macs[i, j] == macs and perf.macs[i, j] - perf.skipped_macs[i, j] == macs
 
 
 # ---- the bar: unstructured skipping on a rigid 32 × 32 array falls far short of 1/density ----------------
@@ -470,11 +468,11 @@ def test_unstructured_skipping_falls_short_of_one_over_density():
     for layer in gemms:
         for s in (0.5, 0.7, 0.9):
             p = simulate_layer(layer.replace(weight_sparsity=Sparsity(kind="unstructured", density=1 - s)), spec)
-            d = p.details
-            rows.append((layer.name, s, d["ideal_speedup"], d["achieved_speedup"], d["load_imbalance"]))
-            assert d["ideal_speedup"] == pytest.approx(1 / (1 - s), rel=1e-3)
-            assert 1.0 <= d["achieved_speedup"] < d["ideal_speedup"]
-            assert d["load_imbalance"] > 1.0 and d["lane_max_nonzeros"] > 0
+            d = p.details.sparse
+            rows.append((layer.name, s, d.ideal_speedup, d.achieved_speedup, d.load_imbalance))
+            assert d.ideal_speedup == pytest.approx(1 / (1 - s), rel=1e-3)
+            assert 1.0 <= d.achieved_speedup < d.ideal_speedup
+            assert d.load_imbalance > 1.0 and d.lane_max_nonzeros > 0
     print("\nlayer, sparsity, ideal, achieved, imbalance")
     for r in rows:
         print(*r)
@@ -493,9 +491,9 @@ def test_presets():
     s2ta = load_accelerator("s2ta-32x32-nm")
     nm = simulate_layer(layer.replace(weight_sparsity=Sparsity.nm_pattern(2, 4)), s2ta)
     # os folds of K = 576 → 288 slots keep their 2R + C − 2 = 94 cycles of fill and drain
-    assert nm.details["achieved_speedup"] == pytest.approx((576 + 94) / (288 + 94), rel=0.01)
+    assert nm.details.sparse.achieved_speedup == pytest.approx((576 + 94) / (288 + 94), rel=0.01)
     assert nm.metadata_bytes > 0
     un = simulate_layer(layer, s2ta)  # unstructured on an N:M array: dense
-    assert un.details["achieved_speedup"] == 1.0
+    assert un.details.sparse.achieved_speedup == 1.0
     sk = simulate_layer(layer, load_accelerator("sparse-32x32-unstructured"))
-    assert sk.details["achieved_speedup"] > 1.0 and sk.details["filter_format"] == "bitmap"
+    assert sk.details.sparse.achieved_speedup > 1.0 and sk.details.sparse.filter_format == "bitmap"

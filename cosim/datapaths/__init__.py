@@ -1,5 +1,6 @@
-"""Datapath models: each simulates one layer on one accelerator spec and returns a LayerPerf.
+"""Datapath models, one package each: systolic/ (SCALE-Sim-style arrays), tensor_core/ (GPU-like sparse
+tensor cores), fpga/ (overlay engines and dataflow pipelines).
 
-systolic.py (SCALE-Sim-style arrays; formulas in systolic_batch.py, mapping in cosim/datapaths/systolic/tiling.py),
-vector.py (vector layers on a systolic accelerator's SIMD unit), sparse_tensor_core.py, fpga.py.
+Each exposes ``datapath.evaluate(walk, specs, cache) -> cosim.perf.BatchPerf`` over a network's sites ×
+many designs, and ``datapath.site_policy(specs)``; ``cosim.simulate.DATAPATHS`` maps a spec's kind to it.
 """

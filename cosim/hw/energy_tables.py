@@ -192,7 +192,7 @@ def load_table(name: str) -> EnergyTable:
                        register_pj_per_bit=reg, dram_pj_per_bit=dram, path=str(path))
 
 
-def _spec_key(spec: Any) -> tuple:
+def spec_table_key(spec: Any) -> tuple:
     """The spec fields an energy table depends on, as a hashable key."""
     from cosim.hw.spec import EnergySpec
 
@@ -210,7 +210,13 @@ def _spec_key(spec: Any) -> tuple:
 
 def table_for(spec: Any) -> dict[str, float]:
     """Action → pJ per action for ``spec`` (see the module docstring for how it is assembled)."""
-    return dict(_table_for_key(_spec_key(spec)))
+    return dict(_table_for_key(spec_table_key(spec)))
+
+
+@lru_cache(maxsize=256)
+def table_for_key(key: tuple) -> dict[str, float]:
+    """The table of :func:`spec_table_key` ``key``, shared: read it, never change it."""
+    return dict(_table_for_key(key))
 
 
 @lru_cache(maxsize=256)

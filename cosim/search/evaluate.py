@@ -1,13 +1,12 @@
 """Batch evaluation of design points: metrics and a status for each, many points per call.
 
-Search wraps the simulator: a point's numbers come from ``cosim.simulate`` (or, for datapaths that
-offer one, their batch form over many designs at once, exactly equal to the scalar model). What this
-module adds is the saving of repeated work across the points of a chunk:
+Search wraps the simulator: a point's numbers come from the chain ``cosim.simulate`` runs
+(``cosim.simulate.evaluate_network``), called once for many designs. What this module adds is the
+grouping of a chunk's points:
 
 * points are grouped by candidate and pruned workload, built once per process (``workload_variant``);
-* each group is simulated by cosim/search/simulation.py: systolic designs in bulk through the
-  datapath's numpy formulas, others once per distinct layer, every call checked against the full
-  ``cosim.simulate`` of one design;
+* each group goes to cosim/search/simulation.py in one call: every design of it through the
+  datapath's batch entry point;
 * a hardware choice's spec is built once per process (it recurs across pruning variants).
 
 A point's status is ``ok``, ``infeasible`` (the spec is invalid, the datapath cannot run it, or a

@@ -125,9 +125,9 @@ def _close(exe: Any, cancel: bool, own: bool) -> None:
             pass
 
 
-# Points without a batch evaluator (other kinds) cost a simulation each (milliseconds to a second): they
-# go in chunks this many times smaller (8 points of 2048), so work spreads over the workers and progress
-# flows. Systolic points, dense or sparse, are batch-evaluated (cosim/search/batch_systolic.py).
+# Every datapath evaluates a chunk of designs in one call, but only the systolic one vectorises over
+# designs; the others loop (milliseconds to a second a design): their points go in chunks this many
+# times smaller (8 points of 2048), so work spreads over the workers and progress flows.
 SCALAR_CHUNK_DIVISOR = 256
 BATCH_KINDS = ("systolic",)
 

@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from cosim.datapaths.fpga import resources as fr
+from cosim.datapaths.fpga.details import EngineFacts, VectorStageFacts
 from cosim.errors import CosimError, require
 from cosim.graph import Layer
 
@@ -148,7 +149,7 @@ class StageDesign:
     cycles: float
     resources: fr.Resources
     multipliers: int = 0
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: EngineFacts | VectorStageFacts | None = None
 
     @property
     def area(self) -> float:
@@ -230,9 +231,10 @@ def compute_stage(layer: Layer, pe: int, simd: int, ctx: EngineContext, work: Ro
     read_cycles = layer.batch * layer.in_h * layer.in_w * math.ceil(layer.in_channels / lanes_in)
     compute = positions * per_pos
     cycles = max(compute, float(read_cycles)) if layer.op == "conv2d" else compute
-    details = {**det, "fold_cycles_per_position": per_pos, "dense_fold": math.ceil(work.rows / pe)
-               * math.ceil(work.reduction / simd), "line_buffer": lb_kind, "mac_class": cls,
-               "lut_multipliers": lut_mults, "index_bits": index_bits, "input_read_cycles": read_cycles}
+    details = EngineFacts(fold_cycles_per_position=per_pos,
+                          dense_fold=math.ceil(work.rows / pe) * math.ceil(work.reduction / simd),
+                          line_buffer=lb_kind, mac_class=cls, lut_multipliers=lut_mults, index_bits=index_bits,
+                          input_read_cycles=read_cycles, **det)
     fifo = fr.Resources(lut=fr.fifo_luts(pe * layer.out_bits, ctx.fifo_depth))
     return StageDesign(layer.name, pe, simd, cycles, res + lb + ib + fifo, mults, details)
 
@@ -259,7 +261,7 @@ def vector_stage(layer: Layer, pe: int, ctx: EngineContext) -> StageDesign:
                            ctx.has_uram)
         res = res + mem
     res = res + fr.Resources(lut=fr.fifo_luts(pe * layer.out_bits, ctx.fifo_depth))
-    return StageDesign(layer.name, pe, 1, float(cycles), res, 0, {"lanes": pe})
+    return StageDesign(layer.name, pe, 1, float(cycles), res, 0, VectorStageFacts(pe))
 
 
 def stage_channels(layer: Layer) -> int:

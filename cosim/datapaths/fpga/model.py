@@ -38,13 +38,27 @@ import dataclasses
 import math
 import networkx as nx
 
+from dataclasses import dataclass
+
 from cosim.datapaths.fpga import folding as ff
 from cosim.datapaths.fpga import resources as fr
-from cosim.errors import CosimError
+from cosim.datapaths.fpga.details import (DataflowNetworkDetails, DataflowStageDetails, OverlayLayerDetails,
+                                          OverlayNetworkDetails)
 from cosim.datapaths.fpga.feasibility import find_violations, pipeline_violations, raise_if_infeasible
+from cosim.errors import CosimError
 from cosim.fusion import fused_layer_perf, fused_owners
 from cosim.graph import Layer, LayerGraph
-from cosim.perf import GraphPerf, LayerPerf
+from cosim.perf import Details, LayerPerf
+
+
+@dataclass(frozen=True)
+class PipelineTotals:
+    """Network totals of an FPGA design: not the sum of the layers (see the module docstring)."""
+
+    total_cycles: int
+    latency_cycles: int
+    throughput_inferences_per_s: float
+    details: Details
 
 def _element_lut_ops(layer: Layer) -> float:
     """LUT operations of a vector layer: about one LUT per operand bit per element operation."""
@@ -157,13 +171,15 @@ def overlay_layer(layer: Layer, spec, images: int, active_cores: int, n_inputs: 
         skipped_macs=int(round(layer.macs - eff)) if skipping else 0, metadata_bytes=int(meta * batch),
         vector_ops=layer.vector_ops + sum(f.vector_ops for f in fused),
         sparsity_source=layer.weight_sparsity.source if layer.is_compute else "dense",
-        details={"style": "overlay", "images_per_core": images, "active_cores": active_cores,
-                 "dram_bytes_per_cycle": bw, "transfer_cycles": transfer, "fused": [f.name for f in fused],
-                 "engine_resources": fr.overlay_resources(ov)[0].as_dict()},
+        bound="compute" if compute >= transfer else "dram",
+        details=OverlayLayerDetails(style="overlay", images_per_core=images, active_cores=active_cores,
+                                    dram_bytes_per_cycle=bw, transfer_cycles=transfer,
+                                    fused=tuple(f.name for f in fused),
+                                    engine_resources=fr.overlay_resources(ov)[0].as_dict()),
     )
 
 
-def _overlay_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], GraphPerf]:
+def _overlay_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], PipelineTotals]:
     ov = spec.overlay
     res, breakdown = fr.overlay_resources(ov)
     viol = find_violations({"(overlay engine)": res.as_dict()}, spec.device.budget())
@@ -187,12 +203,12 @@ def _overlay_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], GraphPerf]
                                 [f.replace(batch=1) for f in fused.get(layer.name, [])]).total_cycles
     total = sum(p.total_cycles for p in perfs)
     fps = ov.cores / (steady * spec.cycle_s) if steady else 0.0
-    details = {"style": "overlay", "resources": res.as_dict(), "budget": spec.device.budget(),
-               "resource_breakdown": breakdown, "cycles_per_image_all_cores_busy": steady,
-               "throughput_fps": fps, "latency_s": total * spec.cycle_s,
-               "peak_macs_per_cycle": spec.peak_macs_per_cycle}
-    return perfs, GraphPerf(total_cycles=total, latency_cycles=total, throughput_inferences_per_s=fps,
-                            details=details)
+    details = OverlayNetworkDetails(style="overlay", resources=res.as_dict(), budget=spec.device.budget(),
+                                    resource_breakdown=breakdown, cycles_per_image_all_cores_busy=steady,
+                                    throughput_fps=fps, latency_s=total * spec.cycle_s,
+                                    peak_macs_per_cycle=spec.peak_macs_per_cycle)
+    return perfs, PipelineTotals(total_cycles=total, latency_cycles=total, throughput_inferences_per_s=fps,
+                                 details=details)
 
 
 def _fused_perf(layer: Layer, owner: str) -> LayerPerf:
@@ -294,20 +310,20 @@ def _stage_perf(layer: Layer, d: ff.StageDesign, spec, dram_in: float, dram_out:
         mode = spec.sparsity.mode if layer.has_weights else "none"
         performed = eff if mode in ("skip", "prune") else float(layer.macs)
         skipped = layer.macs - performed
-        cls = det["mac_class"]
+        cls = det.mac_class
         w, a = layer.weight_bits, layer.act_bits
-        if det["lut_multipliers"]:
+        if det.lut_multipliers:
             lut_ops += performed * fr.lut_multiplier_luts(w, a)
         else:
             actions[f"dsp:mac_{cls}"] = performed
             lut_ops += performed * fr.FP_MAC_LUTS.get(cls, 0)
         lut_ops += performed * (w + a)  # adder tree: one (W+A)-bit addition per product
         positions = layer.gemm_m
-        weight_bits_read = positions * det["fold_cycles_per_position"] * det["weight_mem_width_bits"]
+        weight_bits_read = positions * det.fold_cycles_per_position * det.weight_mem_width_bits
         window_bits = positions * layer.gemm_k * layer.groups * a
-        for kind, bits, verb in ((det["weight_memory"], weight_bits_read, "read"),
-                                 (det["line_buffer"], window_bits, "read"),
-                                 (det["line_buffer"], layer.input_elems * a, "write")):
+        for kind, bits, verb in ((det.weight_memory, weight_bits_read, "read"),
+                                 (det.line_buffer, window_bits, "read"),
+                                 (det.line_buffer, layer.input_elems * a, "write")):
             if kind in ("bram", "uram"):
                 actions[f"{kind}:{verb}_bit"] = actions.get(f"{kind}:{verb}_bit", 0.0) + bits
             elif kind == "lutram":
@@ -321,7 +337,7 @@ def _stage_perf(layer: Layer, d: ff.StageDesign, spec, dram_in: float, dram_out:
     stall = max(0, int(math.ceil(dram_cycles)) - cycles)
     lanes = max(1, d.multipliers)
     util = eff / (lanes * cycles) if cycles and eff else 0.0
-    map_eff = (layer.macs / max(1, layer.gemm_m)) / (d.pe * d.simd * det["dense_fold"]) if layer.is_compute else 1.0
+    map_eff = (layer.macs / max(1, layer.gemm_m)) / (d.pe * d.simd * det.dense_fold) if layer.is_compute else 1.0
     bram = {k: int(actions.get(f"{k}:read_bit", 0) // 8) for k in ("bram", "uram") if actions.get(f"{k}:read_bit")}
     bram_w = {k: int(actions.get(f"{k}:write_bit", 0) // 8) for k in ("bram", "uram") if actions.get(f"{k}:write_bit")}
     return LayerPerf(
@@ -331,9 +347,9 @@ def _stage_perf(layer: Layer, d: ff.StageDesign, spec, dram_in: float, dram_out:
         actions=actions, skipped_macs=int(round(skipped)) if spec.sparsity.mode == "skip" else 0,
         vector_ops=layer.vector_ops + sum(f.vector_ops for f in fused),
         sparsity_source=layer.weight_sparsity.source if layer.is_compute else "dense",
-        details={"style": "dataflow", "pe": d.pe, "simd": d.simd, "multipliers": d.multipliers,
-                 "resources": d.resources.as_dict(), **{k: v for k, v in det.items()},
-                 "fused": [f.name for f in fused]},
+        bound="compute" if stall == 0 else "dram",
+        details=DataflowStageDetails(style="dataflow", pe=d.pe, simd=d.simd, multipliers=d.multipliers,
+                                     resources=d.resources.as_dict(), engine=det, fused=tuple(f.name for f in fused)),
     )
 
 
@@ -344,7 +360,7 @@ def _stage_depth(d: ff.StageDesign) -> int:
     return 7 + math.ceil(math.log2(max(1, d.simd)))
 
 
-def _dataflow_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], GraphPerf]:
+def _dataflow_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], PipelineTotals]:
     stage_layers, owners, designs, fixed, fits = design_pipeline(graph, spec)
     where = f"dataflow design '{spec.name}' on {spec.board or spec.device.part}"
     if not fits:
@@ -391,28 +407,20 @@ def _dataflow_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], GraphPerf
     budget = spec.device.budget()
     device = spec.device
     avail = {"lut": device.lut, "dsp": device.dsp, "bram36": device.bram36, "uram": device.uram}
-    details = {"style": "dataflow", "resources": used.as_dict(), "budget": budget,
-               "utilization_of_device": {r: (used.as_dict()[r] / avail[r] if avail[r] else 0.0) for r in avail},
-               "initiation_interval_cycles": ii, "bottleneck_layer": bottleneck if ii > dram_cycles else "(DRAM)",
-               "first_inference_latency_cycles": latency_one, "throughput_fps": 1.0 / (ii * spec.cycle_s),
-               "folding": {d.layer: {"pe": d.pe, "simd": d.simd} for d in designs},
-               "residual_fifo_resources": fixed.as_dict()}
-    return perfs, GraphPerf(total_cycles=total, latency_cycles=total,
-                            throughput_inferences_per_s=1.0 / (ii * spec.cycle_s), details=details)
+    details = DataflowNetworkDetails(
+        style="dataflow", resources=used.as_dict(), budget=budget,
+        utilization_of_device={r: (used.as_dict()[r] / avail[r] if avail[r] else 0.0) for r in avail},
+        initiation_interval_cycles=ii, bottleneck_layer=bottleneck if ii > dram_cycles else "(DRAM)",
+        first_inference_latency_cycles=latency_one, throughput_fps=1.0 / (ii * spec.cycle_s),
+        folding={d.layer: {"pe": d.pe, "simd": d.simd} for d in designs}, residual_fifo_resources=fixed.as_dict())
+    return perfs, PipelineTotals(total_cycles=total, latency_cycles=total,
+                                 throughput_inferences_per_s=1.0 / (ii * spec.cycle_s), details=details)
 
 
-# ---- entry points -------------------------------------------------------------------------------
-def simulate_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], GraphPerf]:
+# ---- the network ---------------------------------------------------------------------------------
+def simulate_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], PipelineTotals]:
     """Every layer of ``graph`` on ``spec`` (layers in topological order) and the network totals.
     Raises CosimError when the design does not fit the board."""
     if spec.style == "overlay":
         return _overlay_graph(graph, spec)
     return _dataflow_graph(graph, spec)
-
-
-def simulate_layer(layer: Layer, spec) -> LayerPerf:
-    """One layer as a network of its own (an overlay core, or a one-engine pipeline)."""
-    g = LayerGraph(layer.name)
-    g.add(layer)
-    perfs, _ = simulate_graph(g, spec)
-    return perfs[0]

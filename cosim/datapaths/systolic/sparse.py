@@ -52,27 +52,21 @@ per (mask, array shape, dataflow, chunk), so sweeps compute each once.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
 import math
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from cosim import kernels
+from cosim.cache import EvalCache
 from cosim.datapaths.systolic import tiling as mp
-from cosim.errors import CosimError, require
+from cosim.datapaths.systolic.masks import MASK_SEED, MaskSource, layer_mask, ones_mask
+from cosim.errors import CosimError
 from cosim.graph import Layer
 from cosim.hw.spec import SparseFeatures
-from cosim.sparsity import expected_max_binomial, synthesize_mask
-
-MASK_SEED = 0  # statistical stand-in masks: cosim.sparsity.synthesize_mask(layer, seed=MASK_SEED)
-_MASK_CACHE_BYTES = 256 << 20  # masks kept for reuse (ResNet-50's weights take 25 MB as bool masks)
-_MASK_CACHE_SIZE = 256
 
 
 # ---- how the weights run -------------------------------------------------------------------------
@@ -141,132 +135,15 @@ def weight_run(layer: Layer, spec: Any) -> WeightRun:
     return WeightRun("dense", k, note=f"{sp.label} weights run dense (the array skips only {listed})")
 
 
-# ---- masks -----------------------------------------------------------------------------------------
-_MASKS: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_DIGESTS: OrderedDict[int, tuple[np.ndarray, str]] = OrderedDict()  # id(mask) → (the mask, its digest)
-
-
-def _digest(mask: np.ndarray) -> str:
-    """Content hash of a mask, computed once per mask object (the cache holds the object, so its id
-    cannot be reused while cached)."""
-    hit = _DIGESTS.get(id(mask))
-    if hit is not None and hit[0] is mask:
-        return hit[1]
-    digest = hashlib.blake2b(np.packbits(np.asarray(mask) != 0).tobytes(), digest_size=16).hexdigest()
-    _DIGESTS[id(mask)] = (mask, digest)
-    while len(_DIGESTS) > _MASK_CACHE_SIZE:
-        _DIGESTS.popitem(last=False)
-    return digest
-
-
-def layer_mask(layer: Layer) -> tuple[tuple, np.ndarray]:
-    """(cache key, (groups, N, K) mask) of a weight layer: its own mask, else a synthesized one."""
-    sp = layer.weight_sparsity
-    shape = (layer.groups, layer.gemm_n, layer.gemm_k)
-    if sp.mask is not None:
-        require(tuple(sp.mask.shape) == shape, f"layer '{layer.name}': weight mask shape {tuple(sp.mask.shape)} does "
-                                               f"not match the layer's (groups, N, K) = {shape}; prune the layer as built")
-        key = ("mask", shape, _digest(sp.mask))
-    else:
-        key = ("synth", layer.name, shape, sp.kind, sp.density, sp.n, sp.m, sp.block_h, sp.block_w, MASK_SEED)
-    if key in _MASKS:
-        _MASKS.move_to_end(key)
-        return key, _MASKS[key]
-    mask = np.asarray(sp.mask != 0) if sp.mask is not None else synthesize_mask(layer, seed=MASK_SEED)
-    _remember(key, mask)
-    return key, mask
-
-
-def _remember(key: tuple, mask: np.ndarray) -> None:
-    _MASKS[key] = mask
-    while len(_MASKS) > 1 and (len(_MASKS) > _MASK_CACHE_SIZE
-                               or sum(m.nbytes for m in _MASKS.values()) > _MASK_CACHE_BYTES):
-        _MASKS.popitem(last=False)
-
-
-# ---- lanes -----------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=65536)
-def _emax(trials: int, p: float, lanes: int) -> float:
-    return expected_max_binomial(int(trials), float(p), int(lanes))
-
-
-@dataclass(frozen=True)
-class LaneProfile:
-    """What the lanes of an unstructured-skipping array need for one layer (all groups); -1 = dense."""
-
-    stream_cycles: int
-    fold_pairs: int
-    out_row_folds: int
-    mapping_efficiency: float
-    busiest_sum: float  # Σ over folds of the busiest lane's nonzeros
-    mean_sum: float  # Σ over folds of the mean lane's nonzeros (perfect balance)
-    lane_max_nonzeros: int  # the busiest lane of any fold
-
-    @property
-    def load_imbalance(self) -> float:
-        return self.busiest_sum / self.mean_sum if self.mean_sum > 0 else 1.0
-
-
-def _split(total: int, size: int) -> list[tuple[int, int]]:
-    """(count, length) of the pieces cutting ``total`` into pieces of ``size`` (last one shorter)."""
-    full, rest = divmod(total, size)
-    return [(c, s) for c, s in ((full, size), (1, rest)) if c and s]
-
-
-@functools.lru_cache(maxsize=65536)  # a sweep's (mask, shape, dataflow, chunk) combinations; ~0.5 KB each
-def lane_profile(mask_key: tuple, m: int, rows: int, cols: int, dataflow: int, chunk: int,
-                 act_density: float) -> LaneProfile:
-    """Lane work of the mask ``mask_key`` (from :func:`layer_mask`) on an R × C array (module docstring).
-    ``m``: GEMM M per group; ``chunk``: stream cycles per chunk of an is/ws fold (systolic_batch.
-    stream_chunks); ``act_density`` < 1: PEs also skip zero activations (os, ws)."""
-    mask = _MASKS[mask_key]
-    g, n, k = mask.shape
-    if dataflow in (0, 1):  # column lanes: one filter each, over all of K
-        st = kernels.fold_lane_stats(mask, tile_n=cols, tile_k=k, lanes="n")
-        kmax, tot, lanes = st.max_lane[:, :, 0].astype(np.int64), st.total[:, :, 0], st.lanes[:, :, 0]
-        mean_sum = float(np.sum(tot / lanes))
-        peak = int(kmax.max()) if kmax.size else 0
-        if dataflow == 0:
-            row_pieces = _split(m, rows)
-            if act_density < 1.0:
-                stream = sum(cnt * _emax(int(w), act_density, r * int(c))
-                             for w, c in zip(kmax.ravel(), lanes.ravel()) for cnt, r in row_pieces)
-            else:
-                stream = mp.ceil_div(m, rows) * int(kmax.sum())
-            rf = mp.ceil_div(m, rows)
-            return LaneProfile(math.ceil(stream - 1e-9), -1, -1, -1.0, float(rf * kmax.sum()), rf * mean_sum, peak)
-        rfs = np.maximum(mp.ceil_div(kmax, rows), 1)  # ws: compacted row folds per column fold
-        pairs = int(rfs.sum())
-        stream = -1
-        if act_density < 1.0:
-            chunks = _split(m, chunk)
-            total = 0.0
-            for w, c, r in zip(kmax.ravel(), lanes.ravel(), rfs.ravel()):
-                used = [(int(r) - 1, rows), (1, max(int(w) - (int(r) - 1) * rows, 1))]  # rows holding weights
-                total += sum(pc * cc * _emax(length, act_density, pr * int(c))
-                             for pc, pr in used if pc for cc, length in chunks)
-            stream = math.ceil(total - 1e-9)
-        return LaneProfile(stream, pairs, int((lanes * rfs).sum()), float(tot.sum()) / (pairs * rows * cols),
-                           float(kmax.sum()), mean_sum, peak)
-    # is: row lanes, one reduction index each, over the fold's chunk of N
-    st = kernels.fold_lane_stats(mask, tile_n=chunk, tile_k=rows, lanes="k")
-    cf = mp.ceil_div(m, cols)
-    busiest = int(st.max_lane.astype(np.int64).sum())
-    return LaneProfile(cf * busiest, -1, -1, -1.0, float(cf * busiest), cf * float(np.sum(st.total / st.lanes)),
-                       int(st.max_lane.max()) if st.max_lane.size else 0)
-
-
-@functools.lru_cache(maxsize=4096)
-def _nonzeros(mask_key: tuple) -> int:
-    return int(np.count_nonzero(_MASKS[mask_key]))
-
-
 # ---- compressed operands ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=4096)
-def _weight_stored_bytes(mask_key: tuple, fmt: str, bits: int, nm: tuple[int, int] | None) -> tuple[int, int]:
-    """(stored bytes, metadata bytes) of the weights of mask ``mask_key`` in ``fmt`` (kernels)."""
-    size = kernels.compressed_sizes(_MASKS[mask_key], bits, nm=nm)[fmt]
-    return size.total_bytes, size.metadata_bytes
+def _weight_stored_bytes(mask: MaskSource, fmt: str, bits: int, nm: tuple[int, int] | None,
+                         cache: EvalCache) -> tuple[int, int]:
+    """(stored bytes, metadata bytes) of the weights of ``mask`` in ``fmt`` (kernels.compressed_sizes)."""
+    def compute():
+        size = kernels.compressed_sizes(mask.array(cache), bits, nm=nm)[fmt]
+        return size.total_bytes, size.metadata_bytes
+
+    return cache.get("stored_bytes", (mask.key, fmt, bits, nm), compute)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -295,7 +172,7 @@ class SparsePlan:
     source: str
     details: Mapping[str, Any] = field(default_factory=dict)
     run_mode: str = "dense"  # WeightRun.mode: dense | nm | lanes
-    mask_key: tuple | None = None  # the mask the lanes read (layer_mask), lane skipping only
+    mask: MaskSource | None = None  # the mask the lanes read (masks.layer_mask), lane skipping only
     act_density: float = 1.0  # activation density the PEs see (dual-side sparse arrays)
 
     @property
@@ -319,25 +196,7 @@ def reads_masks(spec: Any) -> bool:
     return spec.sparsity.skipping == "unstructured" or spec.sparsity.compressed_format in ("bitmap", "csr", "rle")
 
 
-def plan_layer(layer: Layer, spec: Any, L: Mapping[str, Any], D: Mapping[str, Any]) -> SparsePlan | None:
-    """The sparse run of compute ``layer`` on ``spec``; None where array and layer are both dense.
-    ``L``, ``D``: the layer's and the design's columns of the systolic model (0-d)."""
-    plan = weights_plan(layer, spec, L)
-    if plan is None or plan.run_mode != "lanes":
-        return plan
-    from cosim.datapaths.systolic.sparse_batch import lane_profiles  # shared with the batch form
-
-    profiles, index = lane_profiles(plan, L, {k: np.atleast_1d(v) for k, v in D.items()})
-    prof = profiles[int(index[0])]
-    columns = dict(plan.columns)
-    columns.update({key: getattr(prof, key) for key in LANE_KEYS if getattr(prof, key) >= 0})
-    details = {**plan.details, "load_imbalance": round(prof.load_imbalance, 4),
-               "lane_max_nonzeros": prof.lane_max_nonzeros, "lane_busiest_sum": prof.busiest_sum,
-               "lane_mean_sum": round(prof.mean_sum, 3)}
-    return dataclasses.replace(plan, columns=columns, details=details)
-
-
-def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any]) -> SparsePlan | None:
+def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any], cache: EvalCache) -> SparsePlan | None:
     """The plan of :func:`plan_layer` without its lane columns: all that depends on the layer and on
     ``spec``'s sparse features alone (``sparsity``, ``dual_side_sparse``, ``unsupported_pattern``), not
     on the array's shape, SRAM or timing. Lane skipping adds the lane profile of each design
@@ -353,20 +212,17 @@ def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any]) -> SparsePlan | 
     run = weight_run(layer, spec)
     g, m, n, k = int(L["G"]), int(L["M"]), int(L["N"]), int(L["K"])
     macs = g * m * n * k
-    mask_key = mask = None
+    mask = None
     needs_mask = not dense_layer and (run.mode == "lanes" or feats.compressed_format in ("bitmap", "csr", "rle")
                                       or sp.mask is not None)
     if run.mode == "lanes" and dense_layer:  # dense weights, zero activations skipped
-        mask_key = ("ones", (g, n, k))
-        if mask_key not in _MASKS:
-            _remember(mask_key, np.ones((g, n, k), dtype=bool))
-        mask = _MASKS[mask_key]
+        mask = ones_mask(layer)
     elif needs_mask:
-        mask_key, mask = layer_mask(layer)
+        mask = layer_mask(layer)
     if dense_layer:
         weight_nnz = g * n * k
     elif mask is not None:
-        weight_nnz = _nonzeros(mask_key)
+        weight_nnz = mask.nonzeros(cache)
     else:
         weight_nnz = round(sp.density * g * n * k)
     effectual = round(weight_nnz * m * act_d)
@@ -394,13 +250,13 @@ def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any]) -> SparsePlan | 
     if layer.has_weights and not dense_layer and fmt != "none":
         if fmt == "nm" and run.mode == "nm":
             if mask is not None:
-                stored, meta = _weight_stored_bytes(mask_key, "nm", w_bits, (run.n, run.m))
+                stored, meta = _weight_stored_bytes(mask, "nm", w_bits, (run.n, run.m), cache)
             else:  # the kernels' N:M size formula: N value slots and ⌈log2 M⌉ index bits per slot
                 slots = g * n * run.array_k
                 meta = math.ceil(slots * max(1, math.ceil(math.log2(max(run.m, 2)))) / 8)
                 stored = math.ceil(slots * w_bits / 8) + meta
         elif fmt != "nm":
-            stored, meta = _weight_stored_bytes(mask_key, fmt, w_bits, None)
+            stored, meta = _weight_stored_bytes(mask, fmt, w_bits, None, cache)
         else:
             stored = meta = None
         if stored is not None and stored < dense_w_bytes:
@@ -429,7 +285,7 @@ def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any]) -> SparsePlan | 
     return SparsePlan(columns=columns, macs=macs, effectual_macs=effectual, executed_macs=executed, gated_macs=gated,
                       filter_metadata_fraction=meta_w / stored_w if stored_w else 0.0,
                       ifmap_metadata_fraction=meta_a_frac, source=source, details=details, run_mode=run.mode,
-                      mask_key=mask_key if run.mode == "lanes" else None, act_density=act_d)
+                      mask=mask if run.mode == "lanes" else None, act_density=act_d)
 
 
 def mac_actions(plan: SparsePlan | None, macs: int, mac_bits: int) -> dict[str, float]:
@@ -448,12 +304,3 @@ def metadata_bytes(plan: SparsePlan | None, dram_ifmap_bytes: float, dram_filter
         return 0
     return int(round(plan.ifmap_metadata_fraction * float(dram_ifmap_bytes)
                      + plan.filter_metadata_fraction * float(dram_filter_bytes)))
-
-
-# ---- batch -----------------------------------------------------------------------------------------
-def evaluate_sparse_batch(layers: Sequence[Layer], specs: Sequence[Any]) -> dict[str, np.ndarray]:
-    """Layers × systolic designs with every sparse feature, equal to ``simulate_layer`` layer by layer
-    (cosim/datapaths/systolic/sparse_batch.py)."""
-    from cosim.datapaths.systolic.sparse_batch import evaluate_sparse_batch as batch
-
-    return batch(layers, specs)

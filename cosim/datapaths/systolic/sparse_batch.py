@@ -19,40 +19,42 @@ A plan has two parts (cosim/datapaths/systolic/sparse.py):
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from cosim.datapaths.systolic import tiling as mp
+from cosim.cache import EvalCache
 from cosim.datapaths.systolic import sparse as ss
+from cosim.datapaths.systolic import tiling as mp
+from cosim.datapaths.systolic.masks import LaneProfile, lane_profile
 from cosim.datapaths.systolic.model import SPARSE_KEYS, design_arrays, evaluate_batch, stream_chunks
 from cosim.errors import CosimError
 from cosim.graph import Layer
+from cosim.perf import SOURCE_CODE
+from cosim.walk import layer_key
 
 # Layer columns a plan reads (cosim.datapaths.systolic.tiling.layer_arrays); integer sparse columns stay integers.
 PLAN_KEYS = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "act_bits", "weight_bits", "out_bits")
 INT_KEYS = ("array_k", "fold_pairs", "out_row_folds", "stream_cycles", "executed_macs")
-_PLANS_SIZE = 16384  # weights plans kept per process (a few networks × feature sets)
 
 
-def lane_profiles(plan: ss.SparsePlan, L: Mapping[str, Any], D: Mapping[str, np.ndarray]
-                  ) -> tuple[list[ss.LaneProfile], np.ndarray]:
+def lane_profiles(plan: ss.SparsePlan, L: Mapping[str, Any], D: Mapping[str, np.ndarray], cache: EvalCache
+                  ) -> tuple[list[LaneProfile], np.ndarray]:
     """The lane profile of a lane-skipping ``plan`` on each design of ``D`` (1-D arrays of
     systolic_batch.design_arrays, one entry per design): (distinct profiles, each design's index in
     them). A profile depends on the array's shape and dataflow and, where the stream is cut into
     chunks (is; ws skipping zero activations), on the chunk length that the SRAM and timing give
     (systolic_batch.stream_chunks, on the compacted folds for ws)."""
     rows, cols, df = (np.asarray(D[key]).reshape(-1) for key in ("rows", "cols", "dataflow"))
-    m, act_d, key = int(L["M"]), plan.act_density, plan.mask_key
+    m, act_d, mask = int(L["M"]), plan.act_density, plan.mask
     chunk = np.ones(rows.shape, dtype=np.int64)
     ws = df == 1
     compacted: dict[str, np.ndarray] = {}
     if ws.any():  # compacted ws folds decide the chunking of the stream
         compacted = {"fold_pairs": np.full(rows.shape, -1, np.int64), "out_row_folds": np.full(rows.shape, -1, np.int64)}
         for r, c in set(zip(rows[ws].tolist(), cols[ws].tolist())):
-            prof = ss.lane_profile(key, m, r, c, 1, 1, 1.0)
+            prof = lane_profile(mask, m, r, c, 1, 1, 1.0, cache)
             where = ws & (rows == r) & (cols == c)
             compacted["fold_pairs"][where] = prof.fold_pairs
             compacted["out_row_folds"][where] = prof.out_row_folds
@@ -62,8 +64,8 @@ def lane_profiles(plan: ss.SparsePlan, L: Mapping[str, Any], D: Mapping[str, np.
         Lc = {**L, **plan.columns, **{k: v[chunked] for k, v in compacted.items()}}
         _, chunk[chunked] = stream_chunks(Lc, {k: np.asarray(v).reshape(-1)[chunked] for k, v in D.items()})
     index, first = _distinct_rows(rows, cols, df, chunk)
-    profiles = [ss.lane_profile(key, m, int(rows[j]), int(cols[j]), int(df[j]), int(chunk[j]),
-                                act_d if df[j] != 2 else 1.0) for j in first]
+    profiles = [lane_profile(mask, m, int(rows[j]), int(cols[j]), int(df[j]), int(chunk[j]),
+                             act_d if df[j] != 2 else 1.0, cache) for j in first]
     return profiles, index
 
 
@@ -88,6 +90,7 @@ class SparseColumns:
     gated_macs: np.ndarray
     ifmap_metadata_fraction: np.ndarray
     filter_metadata_fraction: np.ndarray
+    source: np.ndarray  # int8 codes of cosim.perf.SOURCES
     errors: tuple  # per design: (layer index, message) of its first layer the array refuses, or None
 
 
@@ -97,37 +100,24 @@ def feature_signature(spec: Any) -> tuple:
             spec.name if spec.unsupported_pattern == "error" else "")
 
 
-_PLANS: OrderedDict[tuple, tuple[Layer, Any]] = OrderedDict()
+def weights_plan(layer: Layer, spec: Any, signature: tuple, L: Mapping[str, Any], cache: EvalCache):
+    """``systolic.sparse.weights_plan`` (or the CosimError it raises), cached per layer value and name
+    (a refusal names the layer) and feature signature."""
+    def compute():
+        try:
+            return ss.weights_plan(layer, spec, L, cache)
+        except CosimError as e:
+            return e
+
+    return cache.get("weights_plan", (layer.name, layer_key(layer), signature), compute)
 
 
-def _weights_plan(layer: Layer, spec: Any, signature: tuple, L: Mapping[str, Any]):
-    """``systolic_sparse.weights_plan`` (or the CosimError it raises), kept per (layer object, features).
-    The layer is held with its plan, so its id cannot be reused while cached."""
-    key = (id(layer), signature)
-    hit = _PLANS.get(key)
-    # A lane plan's mask must still be cached for its lane profiles; planning again brings it back.
-    if hit is not None and hit[0] is layer and (not isinstance(hit[1], ss.SparsePlan) or hit[1].mask_key is None
-                                                 or hit[1].mask_key in ss._MASKS):
-        _PLANS.move_to_end(key)
-        return hit[1]
-    try:
-        plan = ss.weights_plan(layer, spec, L)
-    except CosimError as e:
-        plan = e
-    _PLANS[key] = (layer, plan)
-    while len(_PLANS) > _PLANS_SIZE:
-        _PLANS.popitem(last=False)
-    return plan
-
-
-def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[str, np.ndarray] | None = None,
-                   designs: Mapping[str, np.ndarray] | None = None) -> SparseColumns:
+def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[str, np.ndarray],
+                   designs: Mapping[str, np.ndarray], cache: EvalCache) -> SparseColumns:
     """The sparse columns and MAC accounting of compute ``layers`` × systolic ``specs`` (``cols``,
     ``designs``: their cosim.datapaths.systolic.tiling.layer_arrays and systolic_batch.design_arrays, if at hand).
     A plan the array refuses (a pattern it cannot skip under ``unsupported_pattern: error``, a
     mask of the wrong shape) leaves that pair dense and is reported in ``errors``."""
-    cols = mp.layer_arrays(layers) if cols is None else cols
-    designs = design_arrays(specs) if designs is None else designs
     nl, nd = len(layers), len(specs)
     columns = {key: np.full((nl, nd), -1, dtype=np.int64 if key in INT_KEYS else np.float64) for key in SPARSE_KEYS}
     macs = (np.asarray(cols["G"]) * cols["M"] * cols["N"] * cols["K"]).astype(np.int64)
@@ -135,6 +125,8 @@ def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[
     executed = effectual.copy()
     gated = np.zeros((nl, nd), dtype=np.int64)
     meta_i, meta_f = np.zeros((nl, nd)), np.zeros((nl, nd))
+    source = np.repeat(np.array([SOURCE_CODE[l.weight_sparsity.source] for l in layers], dtype=np.int8)[:, None],
+                       nd, axis=1)
     errors: list[tuple[int, str] | None] = [None] * nd
     groups: dict[tuple, list[int]] = {}
     for j, spec in enumerate(specs):
@@ -143,7 +135,7 @@ def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[
     for i, layer in enumerate(layers):
         L = {key: cols[key][i] for key in PLAN_KEYS}
         for sig, js in groups.items():
-            plan = _weights_plan(layer, specs[js[0]], sig, L)
+            plan = weights_plan(layer, specs[js[0]], sig, L, cache)
             if plan is None:
                 continue
             if isinstance(plan, CosimError):
@@ -155,12 +147,13 @@ def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[
                 columns[key][i, at] = v
             effectual[i, at], executed[i, at], gated[i, at] = plan.effectual_macs, plan.executed_macs, plan.gated_macs
             meta_i[i, at], meta_f[i, at] = plan.ifmap_metadata_fraction, plan.filter_metadata_fraction
+            source[i, at] = SOURCE_CODE[plan.source]
             if plan.run_mode == "lanes":
-                profiles, index = lane_profiles(plan, L, {k: v[at] for k, v in designs.items()})
+                profiles, index = lane_profiles(plan, L, {k: v[at] for k, v in designs.items()}, cache)
                 for key in ss.LANE_KEYS:
                     columns[key][i, at] = np.array([getattr(p, key) for p in profiles])[index]
     used = {key: v for key, v in columns.items() if (v >= 0).any()}
-    return SparseColumns(used, effectual, executed, gated, meta_i, meta_f, tuple(errors))
+    return SparseColumns(used, effectual, executed, gated, meta_i, meta_f, source, tuple(errors))
 
 
 def evaluate_columns(cols: Mapping[str, Any], designs: Mapping[str, np.ndarray], sc: SparseColumns
@@ -175,34 +168,3 @@ def evaluate_columns(cols: Mapping[str, Any], designs: Mapping[str, np.ndarray],
     out["metadata_bytes"] = np.round(sc.ifmap_metadata_fraction * out["dram_ifmap_read_bytes"]
                                      + sc.filter_metadata_fraction * out["dram_filter_read_bytes"]).astype(np.int64)
     return out
-
-
-def evaluate_sparse_batch(layers: Sequence[Layer], specs: Sequence[Any]) -> dict[str, np.ndarray]:
-    """:func:`cosim.datapaths.systolic.model.evaluate_batch` of compute ``layers`` × systolic ``specs``
-    with every sparse feature: the same numbers as ``simulate_layer`` layer by layer. Adds
-    (layers × designs) effectual_macs, executed_macs, skipped_macs, gated_macs, mac_actions,
-    mac_gated_actions and metadata_bytes. Raises the CosimError of the first layer an array refuses."""
-    cols, designs = mp.layer_arrays(layers), design_arrays(specs)
-    sc = sparse_columns(layers, specs, cols, designs)
-    refused = [e for e in sc.errors if e is not None]
-    if refused:
-        raise CosimError(min(refused)[1])
-    return evaluate_columns(cols, designs, sc)
-
-
-def refusals(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[str, np.ndarray] | None = None) -> list:
-    """Per spec, (layer index, message) of the first of ``layers`` whose sparse run the array refuses
-    (as :func:`sparse_columns` reports it), or None."""
-    cols = mp.layer_arrays(layers) if cols is None else cols
-    first: dict[tuple, tuple[int, str] | None] = {}
-    for spec in specs:
-        sig = feature_signature(spec)
-        if sig in first:
-            continue
-        first[sig] = None
-        for i, layer in enumerate(layers):
-            plan = _weights_plan(layer, spec, sig, {key: cols[key][i] for key in PLAN_KEYS})
-            if isinstance(plan, CosimError):
-                first[sig] = (i, str(plan))
-                break
-    return [first[feature_signature(s)] for s in specs]

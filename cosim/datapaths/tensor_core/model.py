@@ -36,10 +36,11 @@ from dataclasses import dataclass
 
 from cosim.datapaths.tensor_core.gemm_timing import GemmProblem, GemmTiming, Residency, gemm_timing, standalone_residency
 from cosim.errors import CosimError
-from cosim.graph import Layer, LayerGraph
+from cosim.graph import Layer
 from cosim.hw.energy_tables import table_for
 from cosim.hw.stc_spec import SparseTensorCoreSpec, metadata_bits_per_kept
-from cosim.perf import GraphPerf, LayerPerf
+from cosim.datapaths.tensor_core.details import TensorCoreGemmDetails, TensorCoreVectorDetails
+from cosim.perf import LayerPerf
 
 @dataclass(frozen=True)
 class PatternRun:
@@ -95,48 +96,7 @@ def pattern_run(layer: Layer, spec: SparseTensorCoreSpec) -> PatternRun:
     return PatternRun(1.0, 1, 1, rows, f"{sp.label} weights run dense (skipped patterns: {listed})")
 
 
-def simulate_layer(layer: Layer, spec: SparseTensorCoreSpec) -> LayerPerf:
-    """One layer run again and again on its own (as GPU benchmarks time it): its operands stay in L2
-    when they fit (``l2_reuse``). Networks go through :func:`simulate_graph`."""
-    return _simulate(layer, spec, None)
-
-
-def simulate_graph(graph: LayerGraph, spec: SparseTensorCoreSpec) -> tuple[list[LayerPerf], GraphPerf]:
-    """A network inference, layer after layer (one kernel each), with the L2 shared by the network:
-
-    * the weights stay in L2 across inferences only when all of the network's (compressed) weights fit
-      together with the largest layer's activations; otherwise every layer streams its weights from DRAM;
-    * an activation tensor passes from its producer to its consumers through L2 when it fits in what
-      the resident weights leave free (input + output of the layer); the network's inputs are read
-      from DRAM and its outputs (layers without consumers) written back to DRAM.
-
-    Network totals are the sums of the layers' (kernels run one after another)."""
-    layers = graph.layers()
-    plans = {l.name: _problem(l, spec) for l in layers if l.is_compute}
-    l2 = spec.l2_kib * 1024 if (spec.l2_reuse and spec.l2_kib > 0) else 0.0
-    weight_total = sum(_weight_bytes(p) for l, (run, p, _) in ((l, plans[l.name]) for l in layers if l.is_compute)
-                       if l.has_weights)
-    weight_total += sum(l.input_elems_read * l.weight_bits / 8 for l in layers if l.op == "embedding")
-    acts = {l.name: _activation_bytes(l) for l in layers}
-    weights_resident = bool(l2) and weight_total + max(i + o for i, o in acts.values()) <= l2
-    free = l2 - (weight_total if weights_resident else 0.0)
-    perfs = []
-    for layer in layers:
-        fits = bool(l2) and sum(acts[layer.name]) <= free
-        has_producer = bool(graph.predecessors(layer.name))
-        has_consumer = bool(graph.successors(layer.name))
-        inputs = fits and has_producer
-        res = Residency(weights=weights_resident if (layer.has_weights or layer.op == "embedding") else inputs,
-                        inputs=inputs, outputs=fits and has_consumer)
-        perfs.append(_simulate(layer, spec, res, plans.get(layer.name)))
-    total = sum(p.total_cycles for p in perfs)
-    batch = layers[0].batch if layers else 1
-    return perfs, GraphPerf(total_cycles=total, latency_cycles=total,
-                            throughput_inferences_per_s=batch / (total * spec.cycle_s) if total else 0.0,
-                            details={"weights_l2_resident": weights_resident, "weight_bytes": weight_total})
-
-
-def _problem(layer: Layer, spec: SparseTensorCoreSpec) -> tuple[PatternRun, GemmProblem, bool]:
+def layer_problem(layer: Layer, spec: SparseTensorCoreSpec) -> tuple[PatternRun, GemmProblem, bool]:
     run = pattern_run(layer, spec)
     precision = spec.precision_for_bits(max(layer.weight_bits, layer.act_bits))
     act_density = layer.act_density if spec.dual_side_sparse else 1.0
@@ -150,12 +110,12 @@ def _problem(layer: Layer, spec: SparseTensorCoreSpec) -> tuple[PatternRun, Gemm
     return run, problem, sparse_run
 
 
-def _weight_bytes(p: GemmProblem) -> float:
+def weight_bytes(p: GemmProblem) -> float:
     kept = (p.weight_elems or p.groups * p.rows * p.k) / p.speedup
     return kept * (p.weight_bytes + p.metadata_bits / 8.0)
 
 
-def _activation_bytes(layer: Layer) -> tuple[float, float]:
+def activation_bytes(layer: Layer) -> tuple[float, float]:
     """(input, output) activation bytes of a layer (an activation product's second operand counts
     as input)."""
     if layer.is_compute:
@@ -166,11 +126,11 @@ def _activation_bytes(layer: Layer) -> tuple[float, float]:
     return operands * layer.input_elems_read * in_bits / 8.0, layer.output_elems * layer.out_bits / 8.0
 
 
-def _simulate(layer: Layer, spec: SparseTensorCoreSpec, residency: Residency | None,
+def layer_perf(layer: Layer, spec: SparseTensorCoreSpec, residency: Residency | None,
               plan: tuple[PatternRun, GemmProblem, bool] | None = None) -> LayerPerf:
     if not layer.is_compute:
         return simulate_vector_layer(layer, spec, residency)
-    run, problem, sparse_run = plan or _problem(layer, spec)
+    run, problem, sparse_run = plan or layer_problem(layer, spec)
     kernel = spec.sparse_kernel if sparse_run else spec.dense_kernel
     t = gemm_timing(problem, spec, kernel, table_for(spec), residency)
     return _gemm_perf(layer, spec, run, problem, t, sparse_run)
@@ -212,13 +172,14 @@ def _gemm_perf(layer: Layer, spec: SparseTensorCoreSpec, run: PatternRun, p: Gem
         dram_read_bytes=round(t.dram_read_bytes), dram_write_bytes=round(t.dram_write_bytes),
         actions=actions, skipped_macs=max(0, macs - executed),
         metadata_bytes=metadata, sparsity_source=layer.weight_sparsity.source,
-        details={
-            "kernel": "sparse" if sparse_run else "dense", "precision": p.precision, "pattern": run.note,
-            "math_speedup": run.speedup, "clock_mhz": round(t.clock_hz / 1e6, 1), "tile": list(t.tile),
-            "tiles": t.tiles, "waves": t.waves, "k_steps": t.k_steps, "split_k": t.split_k, "mode": t.mode,
-            "bound": t.bound, "l2_resident": t.l2_resident, "time_us": t.time_s * 1e6,
-            "compute_us": t.compute_s * 1e6, "memory_us": t.memory_s * 1e6, "overhead_us": t.overhead_s * 1e6,
-        },
+        bound="overhead" if t.overhead_s >= max(t.compute_s, t.memory_s) else (
+            "compute" if t.bound == "compute" else "memory"),
+        details=TensorCoreGemmDetails(
+            kernel="sparse" if sparse_run else "dense", precision=p.precision, pattern=run.note,
+            math_speedup=run.speedup, clock_mhz=round(t.clock_hz / 1e6, 1), tile=tuple(t.tile), tiles=t.tiles,
+            waves=t.waves, k_steps=t.k_steps, split_k=t.split_k, mode=t.mode, bound=t.bound,
+            l2_resident=t.l2_resident, time_us=t.time_s * 1e6, compute_us=t.compute_s * 1e6,
+            memory_us=t.memory_s * 1e6, overhead_us=t.overhead_s * 1e6),
     )
 
 
@@ -261,6 +222,9 @@ def simulate_vector_layer(layer: Layer, spec: SparseTensorCoreSpec, residency: R
         compute_cycles=compute, stall_cycles=total - compute, macs=0, effectual_macs=0, utilization=0.0,
         mapping_efficiency=0.0, sram_read_bytes=sram_rd, sram_write_bytes=sram_wr, dram_read_bytes=dram_r,
         dram_write_bytes=dram_w, actions=actions, vector_ops=ops, sparsity_source=layer.weight_sparsity.source,
-        details={"kernel": "vector", "l2_resident": dram_r + dram_w == 0, "bytes_moved": moved,
-                 "memory_us": memory_s * 1e6, "compute_us": compute_s * 1e6, "overhead_us": overhead_s * 1e6},
+        bound="overhead" if overhead_s >= max(compute_s, memory_s) else ("compute" if compute_s >= memory_s
+                                                                          else "memory"),
+        details=TensorCoreVectorDetails(kernel="vector", l2_resident=dram_r + dram_w == 0, bytes_moved=moved,
+                                        memory_us=memory_s * 1e6, compute_us=compute_s * 1e6,
+                                        overhead_us=overhead_s * 1e6),
     )

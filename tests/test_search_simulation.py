@@ -1,6 +1,6 @@
-"""Sparse systolic points in bulk (cosim/search/batch_systolic.py over
-cosim/datapaths/systolic/sparse_batch.py): zero gating, N:M skipping, unstructured lane skipping and
-compressed operands give cosim.simulate's numbers, point by point, with no per-point simulation."""
+"""Sparse systolic points in bulk (cosim/search/simulation.py over the systolic datapath's batch entry
+point): zero gating, N:M skipping, unstructured lane skipping and compressed operands give
+cosim.simulate's numbers for each design on its own, point by point."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 
 import cosim
-from cosim.datapaths.systolic import sparse as systolic_sparse
-from cosim.datapaths.systolic import sparse_batch as systolic_sparse_batch
+from cosim.cache import EvalCache
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.loader import load_accelerator
-from cosim.search import batch_systolic, simulation
 from cosim.search.evaluate import evaluate_indices
 from cosim.search.samplers import permute
-from cosim.search.simulation import DistinctLayers, distinct_layers
 from cosim.search.space import parse_space
+from cosim.simulate import evaluate_network, network_walk
+from cosim.walk import walk
 from cosim.search.specs import build_spec, replace_fields
 from cosim.search.workload_variants import workload_variant
 from cosim.sparsity import Sparsity
@@ -60,18 +59,7 @@ def simulate_total(graph, spec):
     return cosim.simulate(graph, spec).total
 
 
-@pytest.fixture
-def batch_only(monkeypatch):
-    """Fail on any per-point shortcut: every systolic point must take the batch evaluator."""
-    monkeypatch.setattr(simulation, "_SHORTCUTS_OFF", [])
-
-    def no_scalar(*a, **k):
-        raise AssertionError("a systolic point left the batch evaluator")
-
-    monkeypatch.setattr(simulation, "simulate_distinct", no_scalar)
-
-
-def test_sparse_points_equal_the_full_simulation(batch_only):
+def test_sparse_points_equal_the_full_simulation():
     space = parse_space(SPACE)
     outcomes = set()
     for ci, cand in enumerate(space.candidates):
@@ -93,7 +81,6 @@ def test_sparse_points_equal_the_full_simulation(batch_only):
             assert _close(row["latency_s"], t.latency_s) and _close(row["energy_j"], t.energy_pj * 1e-12), p
             assert _close(row["dram_bytes"], t.dram_read_bytes + t.dram_write_bytes), p
             assert _close(row["utilization"], t.utilization), p
-    assert not simulation._SHORTCUTS_OFF
     assert outcomes == {"gating", "nm", "lanes", "tile", "pattern"}  # every feature and both refusals met
 
 
@@ -103,14 +90,14 @@ def test_pruning_pays_on_skipping_arrays_only():
 
     def run(preset, sparsity):
         spec = load_accelerator(preset)
-        d = distinct_layers(vkeys[sparsity], batch_systolic.reads_layer_masks([spec]))
-        return batch_systolic.evaluate(d, [spec])[0]
+        graph = workload_variant(*vkeys[sparsity]).graph
+        return evaluate_network(network_walk(graph, [spec]), [spec])
 
     dense, gated = run("scalesim-32x32-ws-gating", "dense"), run("scalesim-32x32-ws-gating", "unstructured:0.75")
-    assert gated["total_cycles"] == dense["total_cycles"] and gated["energy_j"] < dense["energy_j"]
-    assert gated["effectual_macs"] < gated["macs"] == dense["macs"]
+    assert gated.total_cycles[0] == dense.total_cycles[0] and gated.energy_pj[0] < dense.energy_pj[0]
+    assert gated.effectual_macs[0] < gated.macs[0] == dense.macs[0]
     for preset, sparsity in (("s2ta-32x32-nm", "2:4"), ("sparse-32x32-unstructured", "unstructured:0.75")):
-        assert run(preset, sparsity)["total_cycles"] < run(preset, "dense")["total_cycles"]
+        assert run(preset, sparsity).total_cycles[0] < run(preset, "dense").total_cycles[0]
 
 
 def test_arrays_reading_masks_keep_same_shaped_statistical_layers_apart():
@@ -118,29 +105,32 @@ def test_arrays_reading_masks_keep_same_shaped_statistical_layers_apart():
     same-shaped layers differ, so they are not merged (merged, the totals would drift)."""
     vkey = ("resnet18", "unstructured:0.6", "keep-ends", 8)
     lanes, nm = load_accelerator("sparse-32x32-unstructured"), load_accelerator("s2ta-32x32-nm")
-    assert batch_systolic.reads_layer_masks([lanes]) and not batch_systolic.reads_layer_masks([nm])
-    merged, named = distinct_layers(vkey), distinct_layers(vkey, True)
-    assert sum(named.counts) == sum(merged.counts) == len(workload_variant(*vkey).graph.layers())
-    assert len(named.layers) > len(merged.layers)
-    t = simulate_total(workload_variant(*vkey).graph, lanes)
-    assert batch_systolic.evaluate(named, [lanes])[0]["total_cycles"] == t.total_cycles
-    assert batch_systolic.evaluate(merged, [lanes])[0]["total_cycles"] != t.total_cycles  # why names matter
+    graph = workload_variant(*vkey).graph
+    assert network_walk(graph, [lanes]) is walk(graph, names_matter=True)
+    assert network_walk(graph, [nm]) is walk(graph, names_matter=False)
+    merged, named = walk(graph), walk(graph, names_matter=True)
+    assert int(named.counts.sum()) == int(merged.counts.sum()) == len(graph.layers())
+    assert len(named.sites) > len(merged.sites)
+    per_layer = evaluate_network(walk(graph, distinct=False), [lanes]).total_cycles[0]
+    assert evaluate_network(named, [lanes]).total_cycles[0] == per_layer
+    assert evaluate_network(merged, [lanes]).total_cycles[0] != per_layer  # why names matter
 
 
 def test_lane_profiles_are_computed_once_per_mask_and_array_shape():
     vkey = ("resnet18", "unstructured:0.6", "keep-ends", 8)
-    d = distinct_layers(vkey, True)
     base = load_accelerator("sparse-32x32-unstructured")
+    w = network_walk(workload_variant(*vkey).graph, [base])
     shapes = [{"pe_array.rows": r, "pe_array.cols": c, "pe_array.dataflow": df}
               for r in (16, 32) for c in (16, 32) for df in ("os", "ws")]
     first = [replace_fields(base, {**s, "clock_mhz": 500}) for s in shapes]
-    batch_systolic.evaluate(d, first)
-    misses = systolic_sparse.lane_profile.cache_info().misses
+    cache = EvalCache()
+    evaluate_network(w, first, cache)
+    profiles = cache.sizes()["lane_profile"]
     other = [replace_fields(base, {**s, "clock_mhz": mhz, "dram.bandwidth_gb_per_s": bw})
              for s in shapes for mhz in (700, 900) for bw in (5, 50)]
-    rows = batch_systolic.evaluate(d, other)
-    assert systolic_sparse.lane_profile.cache_info().misses == misses  # same masks and shapes: all reused
-    assert len({r["total_cycles"] for r in rows}) > 1
+    res = evaluate_network(w, other, cache)
+    assert cache.sizes()["lane_profile"] == profiles  # same masks and shapes: all reused
+    assert len(set(res.total_cycles.tolist())) > 1
 
 
 def test_first_refusal_over_the_layers_wins_as_in_the_simulator():
@@ -151,33 +141,12 @@ def test_first_refusal_over_the_layers_wins_as_in_the_simulator():
     graph = LayerGraph("two")
     graph.add(a, [])
     graph.add(b, ["a"])
-    d = DistinctLayers("two", (a, b), (1, 1), (None, None), 1)
     base = dataclasses.replace(load_accelerator("s2ta-32x32-nm"), unsupported_pattern="error")
     small = replace_fields(base, {"sram.ifmap.size_kib": 0.0625})  # 32 8-bit elements per half, 16 at 16 bits
-    for spec in (base, small, replace_fields(base, {"unsupported_pattern": "dense", "sram.ifmap.size_kib": 0.0625})):
+    specs = [base, small, replace_fields(base, {"unsupported_pattern": "dense", "sram.ifmap.size_kib": 0.0625})]
+    together = evaluate_network(walk(graph), specs)  # all three in one call
+    for j, spec in enumerate(specs):
         with pytest.raises(cosim.CosimError) as e:
             cosim.simulate(graph, spec)
-        assert batch_systolic.evaluate(d, [spec]) == [("infeasible", f"simulate: {e.value}")]
-    with pytest.raises(cosim.CosimError, match="cannot be skipped"):
-        systolic_sparse_batch.evaluate_sparse_batch([a, b], [base])
-
-
-def test_guard_catches_a_drifted_sparse_model(monkeypatch):
-    space = parse_space(SPACE)
-    lanes = space.candidates[2]
-    start = space.size - lanes.size
-    ids = list(range(start, start + 24))
-    monkeypatch.setattr(simulation, "_SHORTCUTS_OFF", [])
-    reference = evaluate_indices(space, ids)
-    real = systolic_sparse_batch.sparse_columns
-
-    def no_lanes(*a, **k):  # a batch model that forgot the lanes' stream cycles
-        sc = real(*a, **k)
-        return dataclasses.replace(sc, columns={k: v for k, v in sc.columns.items() if k != "stream_cycles"})
-
-    monkeypatch.setattr(systolic_sparse_batch, "sparse_columns", no_lanes)
-    monkeypatch.setattr(simulation, "_CALLS", {})  # the next call of each workload is a guarded one
-    rows = evaluate_indices(space, ids)
-    assert simulation._SHORTCUTS_OFF  # the guard noticed
-    for a, b in zip(reference, rows):
-        assert a["status"] == b["status"] and (a["status"] != "ok" or a["total_cycles"] == b["total_cycles"])
+        assert not together.feasible[j] and together.reasons[j] == str(e.value)
+    assert "cannot be skipped" in together.reasons[0] and "cannot be skipped" in together.reasons[1]

@@ -1,0 +1,57 @@
+"""FPGA datapath: ``evaluate(walk, specs, cache) -> BatchPerf``.
+
+An overlay engine reused layer by layer (DPU-like) or a dataflow pipeline of one engine per layer
+(FINN/hls4ml-like): cosim/datapaths/fpga/model.py. A pipeline folds every engine against one device
+budget, so a layer's numbers depend on the whole network: sites are layers (``distinct=False``) and
+network totals (pipeline latency, the slowest stage's throughput) come with the result. Designs are
+evaluated one after another; a design that does not fit its board is infeasible with the resource,
+amount and layer in its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from cosim.cache import DEFAULT, EvalCache
+from cosim.datapaths.fpga.model import simulate_graph
+from cosim.errors import CosimError
+from cosim.graph import LayerGraph
+from cosim.perf import BatchPerf, LayerPerf, NetworkPerf, NoDetails, pack
+from cosim.walk import Walk
+
+
+def site_policy(specs: Sequence[Any]) -> tuple[bool, bool]:
+    """One site per layer: a pipeline's folding of one engine depends on all the others."""
+    return False, False
+
+
+def evaluate(w: Walk, specs: Sequence[Any], cache: EvalCache = DEFAULT) -> BatchPerf:
+    """Every layer of ``w`` on every FPGA design of ``specs``."""
+    graph = w.graph
+    if graph is None:  # a layer on its own: an overlay core, or a one-engine pipeline
+        graph = LayerGraph(w.name)
+        graph.add(w.layers[0])
+    perfs: list[list[LayerPerf] | None] = []
+    reasons: list[str] = []
+    totals = []
+    for spec in specs:
+        try:
+            p, t = simulate_graph(graph, spec)
+        except CosimError as e:
+            perfs.append(None)
+            reasons.append(str(e))
+            totals.append(None)
+            continue
+        perfs.append(p)
+        reasons.append("")
+        totals.append(t)
+
+    def arr(name, dtype):
+        return np.array([getattr(t, name) if t is not None else 0 for t in totals], dtype=dtype)
+
+    network = NetworkPerf(total_cycles=arr("total_cycles", np.int64), latency_cycles=arr("latency_cycles", np.int64),
+                          throughput_inferences_per_s=arr("throughput_inferences_per_s", np.float64),
+                          details=lambda j: totals[j].details if totals[j] is not None else NoDetails())
+    return pack(len(w.sites), perfs, reasons, network)

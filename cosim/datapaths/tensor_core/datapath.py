@@ -1,0 +1,88 @@
+"""Sparse tensor cores (GPU-like or accelerator-like): ``evaluate(walk, specs, cache) -> BatchPerf``.
+
+A network inference runs layer after layer, one kernel each (cosim/datapaths/tensor_core/model.py times
+a kernel), with the L2 shared by the network:
+
+* the weights stay in L2 across inferences only when all of the network's (compressed) weights fit
+  together with the largest layer's activations; otherwise every layer streams its weights from DRAM;
+* an activation tensor passes from its producer to its consumers through L2 when it fits in what the
+  resident weights leave free (input + output of the layer); the network's inputs are read from DRAM
+  and its outputs (layers without consumers) written back to DRAM.
+
+A layer on its own (a standalone walk) runs again and again as GPU benchmarks time it: its operands
+stay in L2 when they fit (``l2_reuse``). Network totals are the sums of the layers' (kernels run one
+after another). The kernel model is scalar: designs are evaluated one after another, each distinct
+site once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from cosim.cache import DEFAULT, EvalCache
+from cosim.datapaths.tensor_core.details import TensorCoreNetworkDetails
+from cosim.datapaths.tensor_core.gemm_timing import Residency
+from cosim.datapaths.tensor_core.model import activation_bytes, layer_perf, layer_problem, weight_bytes
+from cosim.errors import CosimError
+from cosim.hw.stc_spec import SparseTensorCoreSpec
+from cosim.perf import BatchPerf, LayerPerf, NetworkPerf, pack
+from cosim.walk import Walk
+
+
+def site_policy(specs: Sequence[Any]) -> tuple[bool, bool]:
+    """Equal layers in equal context share a site; the model reads patterns, never masks by name."""
+    return True, False
+
+
+def network_perfs(w: Walk, spec: SparseTensorCoreSpec) -> tuple[list[LayerPerf], TensorCoreNetworkDetails]:
+    """Each site of ``w`` on ``spec`` with the network's L2 residency (module docstring)."""
+    if w.standalone:
+        return [layer_perf(w.sites[0].layer, spec, None)], TensorCoreNetworkDetails(False, 0.0)
+    sites = w.sites
+    plans = {i: layer_problem(s.layer, spec) for i, s in enumerate(sites) if s.layer.is_compute}
+    l2 = spec.l2_kib * 1024 if (spec.l2_reuse and spec.l2_kib > 0) else 0.0
+    weight_total = sum(s.count * weight_bytes(plans[i][1]) for i, s in enumerate(sites)
+                       if s.layer.is_compute and s.layer.has_weights)
+    weight_total += sum(s.count * s.layer.input_elems_read * s.layer.weight_bits / 8 for s in sites
+                        if s.layer.op == "embedding")
+    acts = [activation_bytes(s.layer) for s in sites]
+    weights_resident = bool(l2) and weight_total + max(i + o for i, o in acts) <= l2
+    free = l2 - (weight_total if weights_resident else 0.0)
+    perfs = []
+    for i, site in enumerate(sites):
+        layer = site.layer
+        fits = bool(l2) and sum(acts[i]) <= free
+        inputs = fits and site.has_producer
+        res = Residency(weights=weights_resident if (layer.has_weights or layer.op == "embedding") else inputs,
+                        inputs=inputs, outputs=fits and site.has_consumer)
+        perfs.append(layer_perf(layer, spec, res, plans.get(i)))
+    return perfs, TensorCoreNetworkDetails(weights_resident, weight_total)
+
+
+def evaluate(w: Walk, specs: Sequence[SparseTensorCoreSpec], cache: EvalCache = DEFAULT) -> BatchPerf:
+    """Every site of ``w`` on every tensor-core design of ``specs``."""
+    perfs: list[list[LayerPerf] | None] = []
+    reasons: list[str] = []
+    nets: list[TensorCoreNetworkDetails | None] = []
+    for spec in specs:
+        try:
+            p, net = network_perfs(w, spec)
+        except CosimError as e:
+            perfs.append(None)
+            reasons.append(str(e))
+            nets.append(None)
+            continue
+        perfs.append(p)
+        reasons.append("")
+        nets.append(net)
+    counts = w.counts
+    cycles = np.array([sum(c * q.total_cycles for c, q in zip(counts, p)) if p is not None else 0 for p in perfs],
+                      dtype=np.int64)
+    cycle_s = np.array([s.cycle_s for s in specs])
+    with np.errstate(divide="ignore"):
+        thr = np.where(cycles > 0, w.batch / (cycles * cycle_s), 0.0)
+    network = NetworkPerf(total_cycles=cycles, latency_cycles=cycles, throughput_inferences_per_s=thr,
+                          details=lambda j: nets[j])
+    return pack(len(w.sites), perfs, reasons, network)
