@@ -3,17 +3,35 @@
     >>> import cosim
     >>> report = cosim.simulate(cosim.load_workload("resnet50"), cosim.load_accelerator("scalesim-32x32-ws"))
     >>> report.total.total_cycles
+
+The names below load their modules on first use, so ``import cosim`` (and ``cosim --version``) stays
+fast: numpy, networkx and numba are imported by the code that uses them.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from cosim.errors import CosimError  # noqa: E402
-from cosim.graph import Layer, LayerGraph  # noqa: E402
-from cosim.sparsity import Sparsity  # noqa: E402
+# public name → (module, attribute)
+_LAZY = {
+    "CosimError": ("cosim.errors", "CosimError"),
+    "Layer": ("cosim.graph", "Layer"),
+    "LayerGraph": ("cosim.graph", "LayerGraph"),
+    "Sparsity": ("cosim.sparsity", "Sparsity"),
+    "simulate": ("cosim.simulate", "simulate"),
+}
 
 
-# Imported eagerly so that a later ``import cosim.simulate`` (the module) cannot shadow the function.
-from cosim.simulate import simulate  # noqa: E402
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'cosim' has no attribute '{name}'")
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
 
 
 def load_accelerator(name_or_path):

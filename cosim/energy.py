@@ -10,7 +10,7 @@ the search both go through it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -60,68 +60,75 @@ class PricedBatch:
     """Energy of a datapath's sites × designs, by component (pJ, arrays of shape (sites, designs))."""
 
     by_component: dict[str, np.ndarray]
-    present: dict[str, np.ndarray]  # bool: the pair has a nonzero action of that component
     unpriced: tuple[str | None, ...]  # per design: the first action it performs that its table lacks
+    actions_of: dict[str, tuple[np.ndarray, ...]]  # component → its action counts
 
-    @property
-    def total_pj(self) -> np.ndarray:
-        return sum(self.by_component.values()) if self.by_component else np.zeros(0)
+    def present(self, component: str) -> np.ndarray:
+        """bool (sites, designs): the pair performs an action of ``component`` (a report lists it)."""
+        out = np.zeros(self.by_component[component].shape, dtype=bool)
+        for counts in self.actions_of.get(component, ()):
+            out |= counts != 0
+        if component == "leakage":
+            out |= self.by_component[component] != 0
+        return out
 
 
-def design_tables(specs: Sequence[Any]) -> tuple[list[dict[str, float]], np.ndarray]:
-    """(the distinct energy tables of ``specs``, each spec's index among them)."""
+def design_tables(designs: Any) -> tuple[list[dict[str, float]], np.ndarray]:
+    """(the distinct energy tables of ``designs``, each design's index among them). Designs that agree
+    on the fields the table depends on (the spec class's ENERGY_FIELDS) share one; without that
+    declaration each design's spec is keyed."""
+    from cosim.hw.designs import Designs
     from cosim.hw.energy_tables import spec_table_key, table_for_key
 
-    keys: dict[tuple, int] = {}
-    tables: list[dict[str, float]] = []
-    by_parts: dict[tuple, int] = {}
-    index = np.empty(len(specs), dtype=np.int64)
-    for j, spec in enumerate(specs):
-        # Specs of one sweep share their sub-specs; group by them first (the objects live through
-        # this call, so their ids are stable), then by the value key the table depends on.
-        parts = (type(spec), id(getattr(spec, "energy", None)), id(getattr(spec, "sram", None)),
-                 id(getattr(spec, "pe_array", None)), id(getattr(spec, "dram", None)),
-                 id(getattr(spec, "memory", None)), id(getattr(spec, "device", None)))
-        at = by_parts.get(parts)
-        if at is None:
-            key = spec_table_key(spec)
-            at = keys.get(key)
-            if at is None:
-                at = keys[key] = len(tables)
-                tables.append(table_for_key(key))
-            by_parts[parts] = at
-        index[j] = at
-    return tables, index
+    d = designs if isinstance(designs, Designs) else Designs.of(designs)
+    prefixes = getattr(type(d.base), "ENERGY_FIELDS", None)
+    if prefixes is None:
+        where: dict[tuple, int] = {}
+        index = [where.setdefault(spec_table_key(s), len(where)) for s in d.specs()]
+        return [table_for_key(k) for k in where], np.array(index, dtype=np.int64)
+    firsts, inverse = d.group(prefixes, spec_table_key)
+    if d._explicit:
+        return [table_for_key(spec_table_key(d.spec(int(j)))) for j in firsts], inverse
+    from cosim.cache import DEFAULT
+
+    paths = d.varied_under(prefixes)  # the table is a function of the base spec and these values
+    tables = [DEFAULT.get("energy_table", (d.base_key, tuple(paths), d.values_at(paths, int(j))),
+                          lambda j=int(j): table_for_key(spec_table_key(d.spec(j)))) for j in firsts]
+    return tables, inverse
 
 
-def price_batch(actions: Mapping[str, np.ndarray], specs: Sequence[Any], latency_s: np.ndarray) -> PricedBatch:
+def price_batch(actions: Mapping[str, np.ndarray], designs: Any, latency_s: np.ndarray) -> PricedBatch:
     """Price ``actions`` (name → (sites, designs) counts) with each design's table, and add leakage ×
-    ``latency_s`` (sites, designs) as the 'leakage' component where the spec leaks."""
-    tables, index = design_tables(specs)
+    ``latency_s`` (sites, designs) as the 'leakage' component where the design leaks. ``designs``:
+    a cosim.hw.designs.Designs or a list of specs."""
+    from cosim.hw.designs import Designs
+
+    designs = designs if isinstance(designs, Designs) else Designs.of(designs)
+    tables, index = design_tables(designs)
     by_comp: dict[str, np.ndarray] = {}
-    present: dict[str, np.ndarray] = {}
-    unpriced: list[str | None] = [None] * len(specs)
+    actions_of: dict[str, list[np.ndarray]] = {}
+    unpriced: list[str | None] = [None] * len(designs)
     for action in sorted(actions):
         counts = np.asarray(actions[action], dtype=np.float64)
-        nonzero = counts != 0
-        used = nonzero.any(axis=0)
+        used = counts.any(axis=0)
         if not used.any():
             continue
-        prices = np.array([t.get(action, np.nan) for t in tables], dtype=np.float64)[index]
-        missing = np.isnan(prices) & used
-        for j in np.flatnonzero(missing):
-            if unpriced[j] is None:
-                unpriced[j] = action
+        table_prices = np.array([t.get(action, np.nan) for t in tables], dtype=np.float64)
+        if np.isnan(table_prices).any():
+            for j in np.flatnonzero(np.isnan(table_prices[index]) & used):
+                if unpriced[j] is None:
+                    unpriced[j] = action
+            table_prices = np.nan_to_num(table_prices)
+        prices = table_prices[index] if len(tables) > 1 else table_prices[0]
         comp = component_of(action)
-        energy = np.where(nonzero, counts * np.nan_to_num(prices)[None, :], 0.0)
-        if comp in by_comp:
-            by_comp[comp] = by_comp[comp] + energy
-            present[comp] = present[comp] | nonzero
-        else:
-            by_comp[comp], present[comp] = energy, nonzero
-    leak_mw = np.array([getattr(getattr(s, "energy", None), "leakage_mw", 0.0) for s in specs], dtype=np.float64)
+        energy = counts * prices
+        by_comp[comp] = by_comp[comp] + energy if comp in by_comp else energy
+        actions_of.setdefault(comp, []).append(counts)
+    try:
+        leak_mw = designs.value("energy.leakage_mw").astype(np.float64)
+    except AttributeError:  # a spec without an energy section leaks nothing
+        leak_mw = np.zeros(len(designs))
     if (leak_mw > 0).any():
         leak = leakage_energy_pj(leak_mw[None, :], np.asarray(latency_s, dtype=np.float64))
         by_comp["leakage"] = leak
-        present["leakage"] = leak != 0
-    return PricedBatch(by_comp, present, tuple(unpriced))
+    return PricedBatch(by_comp, tuple(unpriced), {c: tuple(v) for c, v in actions_of.items()})

@@ -137,6 +137,8 @@ class BatchPerf:
     bound: np.ndarray  # int8 codes into BOUNDS
     feasible: np.ndarray  # bool, (designs,)
     reasons: tuple[str, ...]  # per design: why it cannot run the network ("" where it can)
+    cycle_s: np.ndarray  # (designs,) seconds per cycle
+    peak_macs_per_cycle: np.ndarray  # (designs,) 0 where the design states none
     details: Callable[[int, int], Details] = lambda i, j: NoDetails()
     network: NetworkPerf | None = None
 
@@ -160,10 +162,11 @@ class BatchPerf:
             details=self.details(i, j), **ints)
 
 
-def pack(n_sites: int, perfs: Sequence[Sequence[LayerPerf] | None], reasons: Sequence[str],
+def pack(n_sites: int, perfs: Sequence[Sequence[LayerPerf] | None], reasons: Sequence[str], specs: Sequence[Any],
          network: NetworkPerf | None = None) -> BatchPerf:
     """A BatchPerf from per-design lists of per-site LayerPerf (``perfs[j][i]``; a design that cannot
-    run has its reason in ``reasons[j]`` and its list may be None): the shape of datapaths that loop."""
+    run has its reason in ``reasons[j]`` and its list may be None) of ``specs`` (one per design, or a
+    string where the spec itself is invalid): the shape of datapaths that loop."""
     n_designs = len(perfs)
     ok = [p is not None and not r for p, r in zip(perfs, reasons)]
 
@@ -188,6 +191,9 @@ def pack(n_sites: int, perfs: Sequence[Sequence[LayerPerf] | None], reasons: Seq
         source=column(lambda p: SOURCE_CODE[p.sparsity_source], np.int8),
         bound=column(lambda p: BOUND_CODE[p.bound], np.int8),
         feasible=np.asarray(ok, dtype=bool), reasons=tuple(r or "" for r in reasons),
+        cycle_s=np.array([s.cycle_s if s is not None else 1.0 for s in specs], dtype=np.float64),
+        peak_macs_per_cycle=np.array([float(getattr(s, "peak_macs_per_cycle", 0) or 0) if s is not None else 0.0
+                                      for s in specs], dtype=np.float64),
         details=lambda i, j: records[j][i] if records[j] is not None else NoDetails(),
         network=network, **ints)
 

@@ -10,6 +10,8 @@ workload → (pruning) → walk (cosim/walk.py) → datapath ``evaluate`` (cosim
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -20,6 +22,7 @@ from cosim.cache import DEFAULT, EvalCache
 from cosim.energy import PricedBatch, price_batch, unpriced_message
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
+from cosim.hw.designs import Designs
 from cosim.perf import BOUNDS, SOURCES, BatchPerf, FusedDetails, LayerPerf
 from cosim.report import LayerResult, Report, Total
 from cosim.walk import Walk, standalone_walk, walk
@@ -44,9 +47,14 @@ def datapath_module(spec_or_kind: Any):
     return importlib.import_module(DATAPATHS[kind])
 
 
-def network_walk(graph: LayerGraph, specs: Sequence[Any], fuse: bool = True) -> Walk:
-    """The walk of ``graph`` as the datapath of ``specs`` (one kind) wants its sites."""
-    distinct, names_matter = datapath_module(specs[0]).site_policy(specs)
+def as_designs(designs: Designs | Sequence[Any]) -> Designs:
+    return designs if isinstance(designs, Designs) else Designs.of(designs)
+
+
+def network_walk(graph: LayerGraph, designs: Designs | Sequence[Any], fuse: bool = True) -> Walk:
+    """The walk of ``graph`` as the datapath of ``designs`` (one kind) wants its sites."""
+    d = as_designs(designs)
+    distinct, names_matter = datapath_module(d.base).site_policy(d)
     return walk(graph, fuse=fuse, distinct=distinct, names_matter=names_matter)
 
 
@@ -56,7 +64,7 @@ class NetworkResult:
     design (arrays of shape (designs,); units in the names)."""
 
     walk: Walk
-    specs: tuple
+    designs: Designs
     perf: BatchPerf
     energy: PricedBatch
     site_latency_s: np.ndarray  # (sites, designs)
@@ -82,53 +90,59 @@ class NetworkResult:
         return self.energy_pj * self.latency_s
 
 
-def evaluate_network(w: Walk, specs: Sequence[Any], cache: EvalCache = DEFAULT) -> NetworkResult:
-    """Every site of ``w`` on every spec of ``specs`` (all of one kind), priced and totalled."""
-    specs = tuple(specs)
-    perf = datapath_module(specs[0]).evaluate(w, specs, cache)
-    cycle_s = np.array([s.cycle_s for s in specs], dtype=np.float64)
+def evaluate_network(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache = DEFAULT) -> NetworkResult:
+    """Every site of ``w`` on every design (a cosim.hw.designs.Designs, or specs of one kind), priced
+    and totalled."""
+    d = as_designs(designs)
+    n = len(d)
+    perf = datapath_module(d.base).evaluate(w, d, cache)
+    cycle_s = perf.cycle_s
     site_cycles = perf.total_cycles
     site_latency = site_cycles * cycle_s[None, :]
-    energy = price_batch(perf.actions, specs, site_latency)
+    energy = price_batch(perf.actions, d, site_latency)
     feasible = perf.feasible.copy()
     reasons = list(perf.reasons)
     for j, action in enumerate(energy.unpriced):
         if action is not None and feasible[j]:
             feasible[j], reasons[j] = False, unpriced_message(action)
-    _check_plausible(w, specs, perf, feasible)
-    counts = w.counts[:, None].astype(np.float64)
+    _check_plausible(w, d, perf, feasible)
+    counts = w.counts
 
-    def total(arr) -> np.ndarray:
-        return (np.asarray(arr) * counts).sum(axis=0)
+    def total(arr) -> np.ndarray:  # Σ over sites × multiplicity (exact for integer arrays)
+        arr = np.asarray(arr)
+        return np.einsum("i,ij->j", counts if arr.dtype.kind in "iub" else counts.astype(np.float64), arr)
 
     by_comp = {c: total(v) for c, v in energy.by_component.items()}
     compute, stall = total(perf.compute_cycles), total(perf.stall_cycles)
     net = perf.network
-    total_cycles = net.total_cycles.astype(np.float64) if net is not None else compute + stall
+    total_cycles = (net.total_cycles if net is not None else compute + stall).astype(np.float64)
     latency = (net.latency_cycles if net is not None else total_cycles) * cycle_s
-    energy_pj = sum(by_comp.values()) if by_comp else np.zeros(len(specs))
+    energy_pj = sum(by_comp.values()) if by_comp else np.zeros(n)
     eff = total(perf.effectual_macs)
-    peak = np.array([float(getattr(s, "peak_macs_per_cycle", 0) or 0) for s in specs])
+    peak = perf.peak_macs_per_cycle
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where((peak > 0) & (total_cycles > 0), eff / (peak * total_cycles), np.where(peak > 0, 0.0, np.nan))
         thr = net.throughput_inferences_per_s if net is not None else np.where(latency > 0, w.batch / latency, 0.0)
     return NetworkResult(
-        walk=w, specs=specs, perf=perf, energy=energy, site_latency_s=site_latency, feasible=feasible,
+        walk=w, designs=d, perf=perf, energy=energy, site_latency_s=site_latency, feasible=feasible,
         reasons=tuple(reasons), total_cycles=total_cycles, latency_s=latency, energy_pj=energy_pj,
         energy_pj_by_component=by_comp, compute_cycles=compute, stall_cycles=stall, macs=total(perf.macs),
         effectual_macs=eff, dram_read_bytes=total(perf.dram_read_bytes), dram_write_bytes=total(perf.dram_write_bytes),
-        sram_read_bytes=total(sum(perf.sram_read_bytes.values())) if perf.sram_read_bytes else np.zeros(len(specs)),
-        sram_write_bytes=total(sum(perf.sram_write_bytes.values())) if perf.sram_write_bytes else np.zeros(len(specs)),
+        sram_read_bytes=total(sum(perf.sram_read_bytes.values())) if perf.sram_read_bytes else np.zeros(n),
+        sram_write_bytes=total(sum(perf.sram_write_bytes.values())) if perf.sram_write_bytes else np.zeros(n),
         utilization=util, throughput_inferences_per_s=np.asarray(thr, dtype=np.float64))
 
 
-def _check_plausible(w: Walk, specs: Sequence[Any], perf: BatchPerf, feasible: np.ndarray) -> None:
+def _check_plausible(w: Walk, d: Designs, perf: BatchPerf, feasible: np.ndarray) -> None:
     """Cycles and bytes are never negative and utilization never exceeds 1, on every design that ran.
 
     SCALE-Sim-compatible timing (``timing: scalesim``) reproduces SCALE-Sim 3.0.0's cycle counts even
     where they are physically short (its folds·(R+C+T−2)−1 gives a 1×1 array one cycle for a 2-MAC
     product), so utilization is not checked there."""
-    physical = np.array([getattr(s, "timing", "physical") != "scalesim" for s in specs])[None, :]
+    try:
+        physical = (d.value("timing") != "scalesim")[None, :]
+    except AttributeError:  # datapaths without a SCALE-Sim mode
+        physical = np.ones((1, len(d)), dtype=bool)
     checks = (("compute_cycles", perf.compute_cycles < 0), ("stall_cycles", perf.stall_cycles < 0),
               ("dram_read_bytes", perf.dram_read_bytes < 0), ("dram_write_bytes", perf.dram_write_bytes < 0),
               ("utilization", ~(perf.utilization <= 1.0 + 1e-9) & physical))
@@ -137,9 +151,10 @@ def _check_plausible(w: Walk, specs: Sequence[Any], perf: BatchPerf, feasible: n
         if bad.any():
             i, j = (int(x[0]) for x in np.nonzero(bad))
             value = getattr(perf, name)[i, j]
+            spec = d.spec(j)
             raise ModelCheckError(
-                f"model check failed: the {specs[j].kind} datapath gives {name} = {value} for layer "
-                f"'{w.sites[i].layer.name}' on '{specs[j].name}'; this is a defect of cosim's model, please "
+                f"model check failed: the {spec.kind} datapath gives {name} = {value} for layer "
+                f"'{w.sites[i].layer.name}' on '{spec.name}'; this is a defect of cosim's model, please "
                 "report it with the accelerator and workload files")
 
 
@@ -180,7 +195,7 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
     """The Report of design ``j`` of ``res``: one LayerResult per layer of the network, and the totals."""
     from cosim.hw.schema import to_mapping
 
-    w, spec, perf = res.walk, res.specs[j], res.perf
+    w, spec, perf = res.walk, res.designs.spec(j), res.perf
     cycle_s = spec.cycle_s
     col = {f: getattr(perf, f)[:, j].tolist() for f in (
         "compute_cycles", "stall_cycles", "macs", "effectual_macs", "skipped_macs", "gated_macs", "vector_ops",
@@ -188,7 +203,7 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         "bound")}
     rd = {b: v[:, j].tolist() for b, v in perf.sram_read_bytes.items()}
     wr = {b: v[:, j].tolist() for b, v in perf.sram_write_bytes.items()}
-    comps = [(c, v[:, j].tolist(), res.energy.present[c][:, j].tolist()) for c, v in res.energy.by_component.items()]
+    comps = [(c, v[:, j].tolist(), res.energy.present(c)[:, j].tolist()) for c, v in res.energy.by_component.items()]
     site_details: dict[int, Any] = {}
     layers = []
     for layer, i in zip(w.layers, w.site_index.tolist()):
@@ -221,10 +236,21 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         sram_write_bytes=int(res.sram_write_bytes[j]),
         utilization=0.0 if np.isnan(res.utilization[j]) else float(res.utilization[j]),
         energy_pj_by_component={c: float(v[j]) for c, v in res.energy_pj_by_component.items()
-                                if res.energy.present[c][:, j].any()},
+                                if res.energy.present(c)[:, j].any()},
         throughput_inferences_per_s=float(res.throughput_inferences_per_s[j]), edp_pj_s=float(res.edp_pj_s[j]),
         details=net.details(j) if net is not None else None)
     return Report(
         cosim_version=__version__, accelerator=spec.name, accelerator_kind=spec.kind, workload=w.name,
         batch=w.batch, layers=tuple(layers), total=total,
         inputs={"accelerator": to_mapping(spec), "fuse": w.fuse, **(inputs or {})})
+
+
+class _CallableModule(types.ModuleType):
+    """``cosim.simulate`` names both this module and its :func:`simulate`; importing the module binds the
+    module to the package attribute, so the module itself is callable as the function."""
+
+    def __call__(self, *args, **kwargs) -> Report:
+        return simulate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -69,16 +69,19 @@ def simulate_layer(layer, spec: ToySpec) -> LayerPerf:
                      actions={"mac:int8": eff, "dram:read_bit": 8 * int(dram), "vector:op": layer.vector_ops})
 
 
-def site_policy(specs):
+def site_policy(designs):
     return True, False
 
 
-def evaluate(walk, specs, cache=None):
+def evaluate(walk, designs, cache=None):
     """The toy's batch entry point: a loop over designs and sites (the shape looping datapaths take)."""
+    from cosim.hw.designs import Designs
     from cosim.perf import pack
 
+    d = designs if isinstance(designs, Designs) else Designs.of(designs)
+    specs = d.specs()
     return pack(len(walk.sites), [[simulate_layer(s.layer, spec) for s in walk.sites] for spec in specs],
-                [""] * len(specs))
+                [""] * len(specs), specs)
 
 
 def install() -> None:

@@ -8,12 +8,40 @@ a spec that exists is a spec the models can run. YAML files map one to one onto 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal
+
+import numpy as np
 
 from cosim.errors import require
 
 DATAFLOWS = ("os", "ws", "is")
 DRAM_TECHNOLOGIES = ("lpddr4", "hbm2", "hbm3", "ddr3", "ddr4", "gddr5", "gddr6")
+
+
+# ---- derived quantities, as formulas over scalars or arrays (specs and cosim.hw.designs share them) ----
+def kib_to_bytes(size_kib):
+    """Bytes of a size in KiB, rounded to the nearest byte (half to even, as Python's round)."""
+    if np.ndim(size_kib):
+        return np.round(np.asarray(size_kib, dtype=np.float64) * 1024).astype(np.int64)
+    return int(round(size_kib * 1024))
+
+
+def sram_peak_bytes_per_cycle(banks, ports, bank_width_bytes):
+    """Bytes per cycle a banked SRAM delivers: banks · ports · width; inf where width is 0 (ideal)."""
+    if np.ndim(bank_width_bytes):
+        width = np.asarray(bank_width_bytes, dtype=np.float64)
+        return np.where(width == 0, np.inf, np.asarray(banks) * np.asarray(ports) * width)
+    return float("inf") if bank_width_bytes == 0 else float(banks * ports * bank_width_bytes)
+
+
+def dram_bytes_per_cycle(bandwidth_gb_per_s, clock_mhz):
+    """DRAM bytes per clock cycle: GB/s · 1e9 / (MHz · 1e6)."""
+    return bandwidth_gb_per_s * 1e9 / (clock_mhz * 1e6)
+
+
+def cycle_s(clock_mhz):
+    """Seconds per clock cycle."""
+    return 1.0 / (clock_mhz * 1e6)
 
 
 @dataclass(frozen=True)
@@ -35,7 +63,7 @@ class SramSpec:
 
     @property
     def size_bytes(self) -> int:
-        return int(round(self.size_kib * 1024))
+        return kib_to_bytes(self.size_kib)
 
     @property
     def size_words(self) -> int:
@@ -44,9 +72,7 @@ class SramSpec:
     @property
     def peak_bytes_per_cycle(self) -> float:
         """Bytes per cycle the banks can deliver; inf for an ideal (unlimited) SRAM."""
-        if self.bank_width_bytes == 0:
-            return float("inf")
-        return float(self.banks * self.ports * self.bank_width_bytes)
+        return sram_peak_bytes_per_cycle(self.banks, self.ports, self.bank_width_bytes)
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,13 @@ class SystolicSpec:
     dual_side_sparse: bool = False
     unsupported_pattern: Literal["dense", "error"] = "dense"
 
+    # The fields (dotted prefixes) this spec's energy table depends on (cosim/hw/energy_tables.py
+    # spec_table_key reads nothing else), so designs that agree on them share a table.
+    ENERGY_FIELDS: ClassVar[tuple[str, ...]] = ("energy", "sram", "pe_array.register_bytes_per_pe",
+                                                "pe_array.mac_bits", "dram.technology", "dram.energy_pj_per_bit")
+    # The fields the sparse plans of cosim/datapaths/systolic/sparse.py read (besides the name).
+    SPARSE_FIELDS: ClassVar[tuple[str, ...]] = ("sparsity", "dual_side_sparse", "unsupported_pattern")
+
     def __post_init__(self) -> None:
         require(self.unsupported_pattern in ("dense", "error"),
                 f"unsupported_pattern '{self.unsupported_pattern}' is unknown; use dense or error")
@@ -172,12 +205,27 @@ class SystolicSpec:
         # A buffer must hold at least one operand row/column for the array, or nothing can stream.
         pe = self.pe_array
         half = 2 if self.sram.double_buffered else 1
-        for bname, need_words in (("ifmap", pe.rows), ("filter", pe.cols), ("ofmap", pe.cols)):
+        for bname, need_words in _EDGE_WORDS:
             buf = self.sram.buffers()[bname]
             have = buf.size_words // half
-            require(have >= need_words,
+            need = getattr(pe, need_words)
+            require(have >= need,
                     f"sram.{bname}.size_kib holds {have} words per buffer half, fewer than one "
-                    f"{need_words}-word tile edge of the {pe.rows}x{pe.cols} array; enlarge it")
+                    f"{need}-word tile edge of the {pe.rows}x{pe.cols} array; enlarge it")
+
+    @staticmethod
+    def batch_violations(designs: Any) -> np.ndarray:
+        """Which of ``designs`` (cosim.hw.designs.Designs of this class) break a rule of
+        ``__post_init__``: the same rules over columns (the nested specs check themselves)."""
+        clock = designs.value("clock_mhz").astype(np.float64)
+        bad = ~((clock > 0) & (clock <= 10000))
+        bad |= ~np.isin(designs.value("unsupported_pattern"), ("dense", "error"))
+        bad |= ~np.isin(designs.value("timing"), ("physical", "scalesim"))
+        half = np.where(designs.value("sram.double_buffered").astype(bool), 2, 1)
+        for bname, need_words in _EDGE_WORDS:
+            words = kib_to_bytes(designs.value(f"sram.{bname}.size_kib")) // designs.value(f"sram.{bname}.word_bytes")
+            bad |= words // half < designs.value(f"pe_array.{need_words}")
+        return bad
 
     @property
     def peak_macs_per_cycle(self) -> int:
@@ -189,8 +237,13 @@ class SystolicSpec:
 
     @property
     def dram_bytes_per_cycle(self) -> float:
-        return self.dram.bandwidth_gb_per_s * 1e9 / (self.clock_mhz * 1e6)
+        return dram_bytes_per_cycle(self.dram.bandwidth_gb_per_s, self.clock_mhz)
 
     @property
     def cycle_s(self) -> float:
-        return 1.0 / (self.clock_mhz * 1e6)
+        return cycle_s(self.clock_mhz)
+
+
+# Buffer → the array edge (PEArraySpec field) one buffer half must hold: the ifmap feeds the rows,
+# the filter and ofmap buffers the columns.
+_EDGE_WORDS = (("ifmap", "rows"), ("filter", "cols"), ("ofmap", "cols"))

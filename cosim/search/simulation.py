@@ -15,10 +15,8 @@ import numpy as np
 
 from cosim.cache import DEFAULT
 from cosim.errors import CosimError
+from cosim.hw.designs import Designs
 from cosim.simulate import ModelCheckError, evaluate_network, network_walk
-
-Result = dict[str, float] | tuple[str, str]  # metrics, or (status, reason)
-
 
 def _failure(e: Exception) -> tuple[str, str]:
     if isinstance(e, ModelCheckError):
@@ -28,29 +26,32 @@ def _failure(e: Exception) -> tuple[str, str]:
     return ("error", f"simulate: {type(e).__name__}: {e}")
 
 
-def simulate_many(vkey: tuple, specs: list[Any]) -> list[Result]:
-    """Metrics (or a status and reason) of one pruned workload on each spec (all of one kind)."""
-    if not specs:
-        return []
+def simulate_designs(vkey: tuple, designs: Designs) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(status, reason, metrics) arrays of one pruned workload on each of ``designs`` (one kind)."""
     from cosim.search.workload_variants import workload_variant
 
+    n = len(designs)
+    status = np.full(n, "ok", dtype=object)
+    reason = np.full(n, "", dtype=object)
     try:
         graph = workload_variant(*vkey).graph
-        res = evaluate_network(network_walk(graph, specs), specs, DEFAULT)
+        res = evaluate_network(network_walk(graph, designs), designs, DEFAULT)
     except Exception as e:  # noqa: BLE001 — recorded per point, the sweep goes on
-        return [_failure(e)] * len(specs)
+        status[:], reason[:] = _failure(e)
+        return status, reason, {}
     energy_j = res.energy_pj * 1e-12
-    dram = res.dram_read_bytes + res.dram_write_bytes
-    cols = {"latency_s": res.latency_s, "energy_j": energy_j, "edp_j_s": energy_j * res.latency_s,
+    with np.errstate(invalid="ignore"):
+        metrics = {
+            "latency_s": res.latency_s, "energy_j": energy_j, "edp_j_s": energy_j * res.latency_s,
             "total_cycles": res.total_cycles, "stall_cycles": res.stall_cycles, "macs": res.macs,
-            "effectual_macs": res.effectual_macs, "dram_bytes": dram,
+            "effectual_macs": res.effectual_macs, "dram_bytes": res.dram_read_bytes + res.dram_write_bytes,
             "utilization": np.where(res.total_cycles > 0, res.utilization, math.nan),
-            "throughput_inferences_per_s": np.where(res.latency_s > 0, res.throughput_inferences_per_s, math.nan)}
-    values = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in cols.items()}
-    out: list[Result] = []
-    for j in range(len(specs)):
-        if not res.feasible[j]:
-            out.append(("infeasible", f"simulate: {res.reasons[j]}"))
-        else:
-            out.append({k: v[j] for k, v in values.items()})
-    return out
+            "throughput_inferences_per_s": np.where(res.latency_s > 0, res.throughput_inferences_per_s, math.nan),
+            "peak_macs_per_cycle": res.perf.peak_macs_per_cycle}
+    metrics = {k: np.asarray(v, dtype=np.float64) for k, v in metrics.items()}
+    for j in np.flatnonzero(~res.feasible):
+        status[j], reason[j] = "infeasible", f"simulate: {res.reasons[j]}"
+        for k in metrics:
+            if k != "peak_macs_per_cycle":
+                metrics[k][j] = math.nan
+    return status, reason, metrics

@@ -195,12 +195,7 @@ def probe_choices(hw_dims, n: int):
 
 
 def spec_metrics(spec: Any) -> dict[str, float]:
-    """Metrics of a design that need no workload: peak compute, on-chip storage, area when modelled."""
+    """Metrics of a design that need no workload: peak compute and on-chip storage."""
     peak = float(getattr(spec, "peak_macs_per_cycle", float("nan")))
-    out = {"peak_macs_per_cycle": peak, "peak_macs_per_s": peak * spec.clock_mhz * 1e6,
-           "sram_kib": float(sum(b.size_kib for b in spec.sram_buffers().values())),
-           "area_mm2": float("nan")}
-    area = getattr(spec, "area_mm2", None)
-    if area is not None:
-        out["area_mm2"] = float(area() if callable(area) else area)
-    return out
+    return {"peak_macs_per_cycle": peak, "peak_macs_per_s": peak * spec.clock_mhz * 1e6,
+            "sram_kib": float(sum(b.size_kib for b in spec.sram_buffers().values()))}

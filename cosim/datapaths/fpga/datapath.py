@@ -17,18 +17,20 @@ import numpy as np
 from cosim.cache import DEFAULT, EvalCache
 from cosim.datapaths.fpga.model import simulate_graph
 from cosim.errors import CosimError
+from cosim.hw.designs import Designs
 from cosim.graph import LayerGraph
 from cosim.perf import BatchPerf, LayerPerf, NetworkPerf, NoDetails, pack
 from cosim.walk import Walk
 
 
-def site_policy(specs: Sequence[Any]) -> tuple[bool, bool]:
+def site_policy(designs: Designs) -> tuple[bool, bool]:
     """One site per layer: a pipeline's folding of one engine depends on all the others."""
     return False, False
 
 
-def evaluate(w: Walk, specs: Sequence[Any], cache: EvalCache = DEFAULT) -> BatchPerf:
-    """Every layer of ``w`` on every FPGA design of ``specs``."""
+def evaluate(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache = DEFAULT) -> BatchPerf:
+    """Every layer of ``w`` on every FPGA design."""
+    d = designs if isinstance(designs, Designs) else Designs.of(designs)
     graph = w.graph
     if graph is None:  # a layer on its own: an overlay core, or a one-engine pipeline
         graph = LayerGraph(w.name)
@@ -36,10 +38,14 @@ def evaluate(w: Walk, specs: Sequence[Any], cache: EvalCache = DEFAULT) -> Batch
     perfs: list[list[LayerPerf] | None] = []
     reasons: list[str] = []
     totals = []
-    for spec in specs:
+    specs: list[Any] = []
+    for j in range(len(d)):
         try:
+            spec = d.spec(j)
+            specs.append(spec)
             p, t = simulate_graph(graph, spec)
         except CosimError as e:
+            specs += [None] * (j + 1 - len(specs))
             perfs.append(None)
             reasons.append(str(e))
             totals.append(None)
@@ -54,4 +60,4 @@ def evaluate(w: Walk, specs: Sequence[Any], cache: EvalCache = DEFAULT) -> Batch
     network = NetworkPerf(total_cycles=arr("total_cycles", np.int64), latency_cycles=arr("latency_cycles", np.int64),
                           throughput_inferences_per_s=arr("throughput_inferences_per_s", np.float64),
                           details=lambda j: totals[j].details if totals[j] is not None else NoDetails())
-    return pack(len(w.sites), perfs, reasons, network)
+    return pack(len(w.sites), perfs, reasons, specs, network)

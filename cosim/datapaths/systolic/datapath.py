@@ -42,7 +42,8 @@ from cosim.datapaths.systolic.sparse_batch import (evaluate_columns, feature_sig
 from cosim.datapaths.systolic.vector_unit import vector_unit
 from cosim.errors import CosimError, require
 from cosim.graph import Layer
-from cosim.hw.spec import SystolicSpec
+from cosim.hw.designs import Designs
+from cosim.hw.spec import SystolicSpec, cycle_s
 from cosim.perf import BOUND_CODE, SOURCE_CODE, BatchPerf, Details, FusedDetails
 from cosim.walk import Walk, layer_key
 
@@ -51,10 +52,16 @@ LAYER_COLUMNS = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid"
                  "weight_bits", "out_bits")
 
 
-def site_policy(specs: Sequence[Any]) -> tuple[bool, bool]:
+def site_policy(designs: Designs) -> tuple[bool, bool]:
     """(share sites between equal layers, keep statistical layers apart by name): arrays that read
     weight masks draw a statistical layer's stand-in mask from its name."""
-    return True, any(reads_masks(s) for s in specs)
+    return True, any(reads_masks(spec) for spec, _ in feature_groups(designs))
+
+
+def feature_groups(d: Designs) -> list[tuple[SystolicSpec, np.ndarray]]:
+    """(a spec of the group, its design indices) per distinct set of sparse features."""
+    firsts, inverse = d.group(SystolicSpec.SPARSE_FIELDS, feature_signature)
+    return [(d.spec(int(j)), np.flatnonzero(inverse == g)) for g, j in enumerate(firsts)]
 
 
 # ---- feasibility -------------------------------------------------------------------------------------
@@ -80,7 +87,7 @@ def check_tiles(layer: Layer, spec: SystolicSpec) -> None:
                 f"{what} ({need} bytes) for layer '{layer.name}'; enlarge it")
 
 
-def tile_refusals(layers: Sequence[Layer], specs: Sequence[Any], D: dict) -> list[tuple[int, str] | None]:
+def tile_refusals(layers: Sequence[Layer], d: Designs, D: dict) -> list[tuple[int, str] | None]:
     """Per design, (index among ``layers``, message) of the first layer whose tiles do not fit, or None.
     The check reads only a layer's precisions, so the first layer of each precision stands for the rest."""
     firsts: dict[tuple, int] = {}
@@ -89,15 +96,15 @@ def tile_refusals(layers: Sequence[Layer], specs: Sequence[Any], D: dict) -> lis
         firsts.setdefault((layer.act_bits, w_bits, layer.out_bits), i)
     half = np.where(D["double_buffered"] == 1, 2, 1)
     rows, cols = D["rows"], D["cols"]
-    out: list[tuple[int, str] | None] = [None] * len(specs)
-    failing = np.zeros(len(specs), dtype=bool)
+    out: list[tuple[int, str] | None] = [None] * len(d)
+    failing = np.zeros(len(d), dtype=bool)
     for (a, w, o), i in sorted(firsts.items(), key=lambda kv: kv[1]):
         need_o = np.where(D["dataflow"] == 0, -(-(rows * cols * o) // 8), cols * PSUM_BYTES)
         fail = ((D["ifmap_bytes"] * 8 // (half * a) < rows) | (D["filter_bytes"] * 8 // (half * w) < cols)
                 | ((D["timing"] == 0) & (D["ofmap_bytes"] // half < need_o)))
         for j in np.flatnonzero(fail & ~failing):
             try:
-                check_tiles(layers[i], specs[j])
+                check_tiles(layers[i], d.spec(int(j)))
             except CosimError as e:
                 out[j] = (i, str(e))
         failing |= fail
@@ -129,20 +136,26 @@ def _whole_bytes(x) -> np.ndarray:
 
 # ---- the entry point ---------------------------------------------------------------------------------
 class _Rows:
-    """The (sites, designs) arrays of a BatchPerf being filled row block by row block."""
+    """The (sites, designs) arrays of a BatchPerf being filled row block by row block. An array is
+    allocated when first written; one never written is a read-only view of zero (no memory)."""
+
+    INTS = ("compute_cycles", "stall_cycles", "macs", "effectual_macs", "skipped_macs", "gated_macs", "vector_ops",
+            "metadata_bytes", "dram_read_bytes", "dram_write_bytes")
 
     def __init__(self, n_sites: int, n_designs: int):
-        shape = (n_sites, n_designs)
-        z = lambda dtype=np.int64: np.zeros(shape, dtype=dtype)  # noqa: E731
-        self.shape = shape
-        self.ints = {f: z() for f in ("compute_cycles", "stall_cycles", "macs", "effectual_macs", "skipped_macs",
-                                      "gated_macs", "vector_ops", "metadata_bytes", "dram_read_bytes",
-                                      "dram_write_bytes")}
-        self.utilization, self.mapping_efficiency = z(np.float64), z(np.float64)
-        self.sram_rd = {b: z() for b in BUFFERS}
-        self.sram_wr = {b: z() for b in BUFFERS}
+        self.shape = (n_sites, n_designs)
+        self._arrays: dict[str, np.ndarray] = {}
         self.actions: dict[str, np.ndarray] = {}
-        self.source, self.bound = z(np.int8), z(np.int8)
+
+    def set(self, name: str, rows, values, dtype=np.int64) -> None:
+        arr = self._arrays.get(name)
+        if arr is None:
+            arr = self._arrays[name] = np.zeros(self.shape, dtype=dtype)
+        arr[rows] = values
+
+    def get(self, name: str, dtype=np.int64) -> np.ndarray:
+        arr = self._arrays.get(name)
+        return arr if arr is not None else np.broadcast_to(np.zeros((), dtype=dtype), self.shape)
 
     def action(self, name: str, rows, values) -> None:
         arr = self.actions.get(name)
@@ -150,44 +163,57 @@ class _Rows:
             arr = self.actions[name] = np.zeros(self.shape, dtype=np.float64)
         arr[rows] = values
 
+    def perf_fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f: self.get(f) for f in self.INTS}
+        out.update(utilization=self.get("utilization", np.float64),
+                   mapping_efficiency=self.get("mapping_efficiency", np.float64),
+                   source=self.get("source", np.int8), bound=self.get("bound", np.int8),
+                   sram_read_bytes={b: self.get(f"sram_rd_{b}") for b in BUFFERS},
+                   sram_write_bytes={b: self.get(f"sram_wr_{b}") for b in BUFFERS}, actions=self.actions)
+        return out
 
-def evaluate(walk: Walk, specs: Sequence[SystolicSpec], cache: EvalCache = DEFAULT) -> BatchPerf:
-    """Every site of ``walk`` on every systolic design of ``specs`` (see the module docstring)."""
+
+def evaluate(walk: Walk, designs: Designs | Sequence[SystolicSpec], cache: EvalCache = DEFAULT) -> BatchPerf:
+    """Every site of ``walk`` on every systolic design (see the module docstring)."""
+    d = designs if isinstance(designs, Designs) else Designs.of(designs)
     sites = walk.sites
-    nd = len(specs)
+    nd = len(d)
     R = _Rows(len(sites), nd)
-    D = design_arrays(specs)
+    D = design_arrays(d)
     comp = [i for i, s in enumerate(sites) if s.layer.is_compute and not s.fused]
     vec = [i for i, s in enumerate(sites) if not s.layer.is_compute and not s.fused]
     fused = [i for i, s in enumerate(sites) if s.fused]
     refused: list[tuple[int, int, str] | None] = [None] * nd
     state: dict[str, Any] = {}
     if comp:
-        state = _compute_rows(R, [sites[i].layer for i in comp], np.asarray(comp), specs, D, cache, refused)
+        state = _compute_rows(R, [sites[i].layer for i in comp], np.asarray(comp), d, D, cache, refused)
     if vec:
         v = vector_unit([sites[i].layer for i in vec], D["cols"], D["dram_bytes_per_cycle"])
         rows = np.asarray(vec)
-        R.ints["compute_cycles"][rows], R.ints["stall_cycles"][rows] = v["compute_cycles"], v["stall_cycles"]
-        R.ints["vector_ops"][rows] = v["ops"]
-        R.ints["dram_read_bytes"][rows], R.ints["dram_write_bytes"][rows] = v["read_bytes"], v["write_bytes"]
+        R.set("compute_cycles", rows, v["compute_cycles"])
+        R.set("stall_cycles", rows, v["stall_cycles"])
+        R.set("vector_ops", rows, v["ops"])
+        R.set("dram_read_bytes", rows, v["read_bytes"])
+        R.set("dram_write_bytes", rows, v["write_bytes"])
         for b, key in (("ifmap", "read_bytes"), ("ofmap", "write_bytes")):
-            R.sram_rd[b][rows] = v[key]
-            R.sram_wr[b][rows] = v[key]
+            R.set(f"sram_rd_{b}", rows, v[key])
+            R.set(f"sram_wr_{b}", rows, v[key])
             R.action(f"sram_{b}:read_byte", rows, v[key])
             R.action(f"sram_{b}:write_byte", rows, v[key])
         R.action("vector:op", rows, v["ops"])
         R.action("dram:read_bit", rows, 8.0 * v["read_bytes"])
         R.action("dram:write_bit", rows, 8.0 * v["write_bytes"])
-        R.bound[rows] = np.where(v["stall_cycles"] > 0, BOUND_CODE["dram"], BOUND_CODE["compute"])
-        R.source[rows] = np.array([SOURCE_CODE[sites[i].layer.weight_sparsity.source] for i in vec])[:, None]
+        R.set("bound", rows, np.where(v["stall_cycles"] > 0, BOUND_CODE["dram"], BOUND_CODE["compute"]), np.int8)
+        R.set("source", rows, np.array([SOURCE_CODE[sites[i].layer.weight_sparsity.source] for i in vec])[:, None],
+              np.int8)
         state["vector_stall"] = dict(zip(vec, v["stall_cycles"]))
     if fused:
         rows = np.asarray(fused)
         ops = np.array([sites[i].layer.vector_ops for i in fused], dtype=np.int64)[:, None]
-        R.ints["vector_ops"][rows] = ops
+        R.set("vector_ops", rows, ops)
         R.action("vector:op", rows, ops)
-        R.mapping_efficiency[rows] = 1.0
-        R.bound[rows] = BOUND_CODE["fused"]
+        R.set("mapping_efficiency", rows, 1.0, np.float64)
+        R.set("bound", rows, BOUND_CODE["fused"], np.int8)
     reasons = tuple("" if r is None else r[2] for r in refused)
     comp_pos = {i: c for c, i in enumerate(comp)}
 
@@ -197,30 +223,30 @@ def evaluate(walk: Walk, specs: Sequence[SystolicSpec], cache: EvalCache = DEFAU
             return FusedDetails(walk.owners[site.layer.name])
         if not site.layer.is_compute:
             return VectorUnitDetails("vector", int(D["cols"][j]), int(state["vector_stall"][i][j]))
-        return _compute_details(state, comp_pos[i], j, specs[j], D, cache)
+        return _compute_details(state, comp_pos[i], j, d.spec(j), D, cache)
 
-    return BatchPerf(utilization=R.utilization, mapping_efficiency=R.mapping_efficiency, sram_read_bytes=R.sram_rd,
-                     sram_write_bytes=R.sram_wr, actions=R.actions, source=R.source, bound=R.bound,
-                     feasible=np.array([r is None for r in refused], dtype=bool), reasons=reasons, details=details,
-                     **R.ints)
+    return BatchPerf(feasible=np.array([r is None for r in refused], dtype=bool), reasons=reasons, details=details,
+                     cycle_s=cycle_s(d.value("clock_mhz").astype(np.float64)),
+                     peak_macs_per_cycle=(D["rows"] * D["cols"]).astype(np.float64), **R.perf_fields())
 
 
-def _dense_run(layers: Sequence[Layer], specs: Sequence[Any]) -> bool:
+def _dense_run(layers: Sequence[Layer], groups: Sequence[tuple[SystolicSpec, np.ndarray]]) -> bool:
     """Dense weights and activations on arrays without sparsity features: the dense formulas alone."""
     return (all(l.weight_sparsity.is_dense and l.weight_sparsity.mask is None and l.act_density == 1.0
-                for l in layers) and not any(sparse_array(s) for s in specs))
+                for l in layers) and not any(sparse_array(s) for s, _ in groups))
 
 
-def _compute_rows(R: _Rows, layers, rows, specs, D, cache, refused) -> dict[str, Any]:
+def _compute_rows(R: _Rows, layers, rows, d: Designs, D, cache, refused) -> dict[str, Any]:
     cols = layer_columns(layers, cache)
-    for j, r in enumerate(tile_refusals(layers, specs, D)):
+    for j, r in enumerate(tile_refusals(layers, d, D)):
         if r is not None:
             refused[j] = (r[0], 0, r[1])
+    groups = feature_groups(d)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # designs refused above
-        if _dense_run(layers, specs):
+        if _dense_run(layers, groups):
             res, sc = evaluate_batch(cols, D), None
         else:
-            sc = sparse_columns(layers, specs, cols, D, cache)
+            sc = sparse_columns(layers, groups, cols, D, cache)
             for j, e in enumerate(sc.errors):
                 if e is not None and (refused[j] is None or (e[0], 1) < refused[j][:2]):
                     refused[j] = (e[0], 1, e[1])
@@ -228,40 +254,45 @@ def _compute_rows(R: _Rows, layers, rows, specs, D, cache, refused) -> dict[str,
     shape = res["total_cycles"].shape
     macs = np.broadcast_to(res["macs"], shape)
     compute, stall = res["compute_cycles"], res["stall_cycles"]
-    I = R.ints
-    I["compute_cycles"][rows], I["stall_cycles"][rows], I["macs"][rows] = compute, stall, macs
+    R.set("compute_cycles", rows, compute)
+    R.set("stall_cycles", rows, stall)
+    R.set("macs", rows, macs)
     if sc is None:
-        eff, executed, gated = macs, macs, np.zeros(shape, dtype=np.int64)
-        R.source[rows] = np.array([SOURCE_CODE[l.weight_sparsity.source] for l in layers])[:, None]
+        eff, executed, gated = macs, macs, None
+        R.set("source", rows, np.array([SOURCE_CODE[l.weight_sparsity.source] for l in layers])[:, None], np.int8)
     else:
         eff, executed, gated = sc.effectual_macs, sc.executed_macs, sc.gated_macs
-        I["skipped_macs"][rows] = macs - executed
-        I["metadata_bytes"][rows] = res["metadata_bytes"]
-        R.source[rows] = sc.source
-    I["effectual_macs"][rows], I["gated_macs"][rows] = eff, gated
+        R.set("skipped_macs", rows, macs - executed)
+        R.set("metadata_bytes", rows, res["metadata_bytes"])
+        R.set("source", rows, sc.source, np.int8)
+        R.set("gated_macs", rows, gated)
+    R.set("effectual_macs", rows, eff)
     total = compute + stall
     peak = (D["rows"] * D["cols"])[None, :]
-    R.utilization[rows] = np.where(total > 0, eff / (peak * np.maximum(total, 1)), 0.0)
-    R.mapping_efficiency[rows] = np.broadcast_to(res["mapping_efficiency"], shape)
+    R.set("utilization", rows, np.where(total > 0, eff / (peak * np.maximum(total, 1)), 0.0), np.float64)
+    R.set("mapping_efficiency", rows, res["mapping_efficiency"], np.float64)
     dram_rd, dram_wr = _whole_bytes(res["dram_read_bytes"]), _whole_bytes(res["dram_write_bytes"])
-    I["dram_read_bytes"][rows], I["dram_write_bytes"][rows] = dram_rd, dram_wr
-    mac_bits = np.array([s.pe_array.mac_bits for s in specs])
+    R.set("dram_read_bytes", rows, dram_rd)
+    R.set("dram_write_bytes", rows, dram_wr)
+    mac_bits = d.value("pe_array.mac_bits").astype(np.int64)
+    performed = executed if gated is None else executed - gated
     for bits in np.unique(mac_bits):
         on = (mac_bits == bits)[None, :]
-        R.action(f"mac:int{bits}", rows, np.where(on, executed - gated, 0))
-        if np.any(gated):
-            R.action(f"mac_gated:int{bits}", rows, np.where(on, gated, 0))
+        R.action(f"mac:int{bits}", rows, performed if on.all() else np.where(on, performed, 0))
+        if gated is not None and np.any(gated):
+            R.action(f"mac_gated:int{bits}", rows, gated if on.all() else np.where(on, gated, 0))
     R.action("register:access", rows, np.broadcast_to(res["register_accesses"], shape))
     R.action("dram:read_bit", rows, 8.0 * dram_rd)
     R.action("dram:write_bit", rows, 8.0 * dram_wr)
     for b in BUFFERS:
         rd, wr = _whole_bytes(res[f"sram_{b}_read_bytes"]), _whole_bytes(res[f"sram_{b}_write_bytes"])
-        R.sram_rd[b][rows], R.sram_wr[b][rows] = rd, wr
+        R.set(f"sram_rd_{b}", rows, rd)
+        R.set(f"sram_wr_{b}", rows, wr)
         R.action(f"sram_{b}:read_byte", rows, rd)
         R.action(f"sram_{b}:write_byte", rows, wr)
     dram_bound = res["dram_stall_cycles"] >= res["sram_stall_cycles"]
-    R.bound[rows] = np.where(stall <= 0, BOUND_CODE["compute"],
-                             np.where(dram_bound, BOUND_CODE["dram"], BOUND_CODE["sram"]))
+    R.set("bound", rows, np.where(stall <= 0, BOUND_CODE["compute"],
+                                  np.where(dram_bound, BOUND_CODE["dram"], BOUND_CODE["sram"])), np.int8)
     return {"layers": layers, "cols": cols, "res": res}
 
 

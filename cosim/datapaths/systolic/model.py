@@ -67,26 +67,33 @@ DESIGN_KEYS = ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "filter_byte
                "ofmap_peak_bytes_per_cycle")
 
 
-def design_arrays(specs: Sequence[Any]) -> dict[str, np.ndarray]:
-    """Column arrays of SystolicSpec designs (the design input of :func:`evaluate_batch`)."""
-    def col(fn, dtype=np.int64):
-        return np.asarray([fn(s) for s in specs], dtype=dtype)
+def design_arrays(designs: Any) -> dict[str, np.ndarray]:
+    """Column arrays of systolic designs (a cosim.hw.designs.Designs, or a list of SystolicSpec): the
+    design input of :func:`systolic_model`, read from the designs' columns with the specs' formulas."""
+    from cosim.hw.designs import Designs
+    from cosim.hw.spec import dram_bytes_per_cycle, kib_to_bytes, sram_peak_bytes_per_cycle
 
-    return {
-        "rows": col(lambda s: s.pe_array.rows), "cols": col(lambda s: s.pe_array.cols),
-        "dataflow": col(lambda s: mp.DATAFLOW_CODES[s.pe_array.dataflow]),
-        "timing": col(lambda s: TIMING_CODES[s.timing]),
-        "ifmap_bytes": col(lambda s: s.sram.ifmap.size_bytes), "filter_bytes": col(lambda s: s.sram.filter.size_bytes),
-        "ofmap_bytes": col(lambda s: s.sram.ofmap.size_bytes),
-        "ifmap_word_bytes": col(lambda s: s.sram.ifmap.word_bytes),
-        "filter_word_bytes": col(lambda s: s.sram.filter.word_bytes),
-        "ofmap_word_bytes": col(lambda s: s.sram.ofmap.word_bytes),
-        "double_buffered": col(lambda s: int(s.sram.double_buffered)),
-        "dram_bytes_per_cycle": col(lambda s: s.dram_bytes_per_cycle, np.float64),
-        "ifmap_peak_bytes_per_cycle": col(lambda s: s.sram.ifmap.peak_bytes_per_cycle, np.float64),
-        "filter_peak_bytes_per_cycle": col(lambda s: s.sram.filter.peak_bytes_per_cycle, np.float64),
-        "ofmap_peak_bytes_per_cycle": col(lambda s: s.sram.ofmap.peak_bytes_per_cycle, np.float64),
-    }
+    d = designs if isinstance(designs, Designs) else Designs.of(designs)
+    v = d.value
+    out = {"rows": v("pe_array.rows").astype(np.int64), "cols": v("pe_array.cols").astype(np.int64),
+           "dataflow": _codes(v("pe_array.dataflow"), mp.DATAFLOW_CODES),
+           "timing": _codes(v("timing"), TIMING_CODES),
+           "double_buffered": v("sram.double_buffered").astype(np.int64),
+           "dram_bytes_per_cycle": np.asarray(dram_bytes_per_cycle(v("dram.bandwidth_gb_per_s").astype(np.float64),
+                                                                   v("clock_mhz").astype(np.float64)))}
+    for b in ("ifmap", "filter", "ofmap"):
+        out[f"{b}_bytes"] = kib_to_bytes(v(f"sram.{b}.size_kib").astype(np.float64))
+        out[f"{b}_word_bytes"] = v(f"sram.{b}.word_bytes").astype(np.int64)
+        out[f"{b}_peak_bytes_per_cycle"] = np.asarray(sram_peak_bytes_per_cycle(
+            v(f"sram.{b}.banks").astype(np.int64), v(f"sram.{b}.ports").astype(np.int64),
+            v(f"sram.{b}.bank_width_bytes").astype(np.int64)), dtype=np.float64)
+    return out
+
+
+def _codes(values: np.ndarray, codes: Mapping[str, int]) -> np.ndarray:
+    """Integer codes of a column of names (few distinct names: one lookup each)."""
+    names, inverse = np.unique(values.astype(str), return_inverse=True)
+    return np.array([codes[str(n)] for n in names], dtype=np.int64)[inverse.reshape(-1)]
 
 
 def _bytes_of(bits):
@@ -116,7 +123,7 @@ def stream_chunks(L: Mapping[str, Any], D: Mapping[str, Any]):
     m, n = L["M"], L["N"]
     k = _override(L, "array_k", L["K"])
     rows, cols, df = D["rows"], D["cols"], D["dataflow"]
-    scalesim = D["timing"] == 1
+    scalesim = np.asarray(D["timing"]) == 1  # SCALE-Sim streams every fold in one piece
     a_b, _, _ = _operand_bytes(L)
     sr, sc, t = mp.spatial_temporal(m, n, k, df)
     row_folds, _ = st.fold_counts(sr, sc, rows, cols)
@@ -141,18 +148,27 @@ def stream_chunks(L: Mapping[str, Any], D: Mapping[str, Any]):
     return chunks, np.where(chunks == 1, t, chunk)
 
 
-def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=None) -> dict[str, np.ndarray]:
-    """Cycles, traffic and actions of layers ``L`` on designs ``D`` (broadcastable arrays).
+def _timing_is_scalesim(D: Mapping[str, Any]) -> bool:
+    """The timing mode of designs ``D``, which must share one (evaluate_batch splits them)."""
+    timing = np.asarray(D["timing"])
+    scalesim = bool(timing.flat[0] == 1) if timing.size else False
+    if timing.size > 1 and not np.all(timing == timing.flat[0]):
+        raise ValueError("systolic_model takes designs of one timing mode; evaluate_batch splits them")
+    return scalesim
 
-    ``stream_cycles``: Σ over one group's folds of the cycles spent streaming operands; None = dense
-    (every fold streams T cycles). A sparse model passes its own (e.g. the slowest lane's nonzeros), or
-    the layer total as the ``stream_cycles`` column of ``L`` (SPARSE_KEYS, module docstring).
+
+def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Cycles, traffic and actions of layers ``L`` on designs ``D`` (broadcastable arrays) that share
+    one timing mode (only that mode's formulas are evaluated).
+
+    A sparse run gives the layer's Σ over its folds of the cycles spent streaming operands as the
+    ``stream_cycles`` column of ``L`` (SPARSE_KEYS, module docstring); without it every fold streams T.
     Counts are per layer (all groups); bytes are floats only where a precision is not whole bytes.
     """
     g, m, n, k_dense = L["G"], L["M"], L["N"], L["K"]
     k = _override(L, "array_k", k_dense)
     rows, cols, df = D["rows"], D["cols"], D["dataflow"]
-    scalesim = D["timing"] == 1
+    scalesim = _timing_is_scalesim(D)
     a_b, w_b, o_b = _operand_bytes(L)
 
     # ---- folds and compute cycles -----------------------------------------------------------------
@@ -164,27 +180,24 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     # Layer totals (all groups); sparse runs may replace the fold pairs and the stream cycles.
     pairs = _override(L, "fold_pairs", g * row_folds * col_folds)
     layer_folds = pairs * chunks
-    fold_cycles = np.where(scalesim, st.scalesim_fold_cycles(rows, cols, t, df),
-                           st.physical_fold_cycles(rows, cols, t, df))
-    if stream_cycles is not None:
-        streams = g * stream_cycles
-    else:
-        streams = _override(L, "stream_cycles", pairs * t)
-    compute = layer_folds * (fold_cycles - t) + streams - np.where(scalesim, g, 0)
+    fold_cycles = (st.scalesim_fold_cycles(rows, cols, t, df) if scalesim else st.physical_fold_cycles(rows, cols, t, df))
+    streams = _override(L, "stream_cycles", pairs * t)
+    compute = layer_folds * (fold_cycles - t) + streams - (g if scalesim else 0)
 
     # ---- on-chip capacity (elements) ----------------------------------------------------------------
     words_i = D["ifmap_bytes"] // D["ifmap_word_bytes"]
     words_f = D["filter_bytes"] // D["filter_word_bytes"]
-    epoch_i, epoch_f = st.epoch_words(words_i), st.epoch_words(words_f)
-    cap_i = np.where(scalesim, epoch_i, np.floor(D["ifmap_bytes"] / half / a_b))
-    cap_f = np.where(scalesim, epoch_f, np.floor(D["filter_bytes"] / half / w_b))
+    if scalesim:
+        cap_i, cap_f = st.epoch_words(words_i), st.epoch_words(words_f)
+    else:
+        cap_i, cap_f = np.floor(D["ifmap_bytes"] / half / a_b), np.floor(D["filter_bytes"] / half / w_b)
 
     # ---- DRAM traffic (elements per group) ----------------------------------------------------------
     # SCALE-Sim's estimate buffer forgets by fill count, so its strips run on across sweeps.
     unique, halo = L["ifmap_unique"], L["ifmap_halo"]
     ifmap_rd = mp.ifmap_dram_elems(df, cols, m, n, k, unique, halo, L["ifmap_valid"], L["ifmap_ws_blocks"], cap_i,
                                    continuous=scalesim, ws_columns=scalesim)
-    filter_rd = mp.filter_dram_elems(df, rows, cols, m, n, k, cap_f, epoch=cap_f, use_epoch=scalesim)
+    filter_rd = mp.filter_dram_elems(df, rows, cols, m, n, k, cap_f, epoch=cap_f if scalesim else None)
     # A ws column fold's K × C weights serve every chunk; from DRAM again per chunk if they do not fit.
     filter_rd = np.where((df == 1) & (chunks > 1) & (k * np.minimum(cols, n) > cap_f), filter_rd * chunks, filter_rd)
     out_writes = mp.ofmap_write_elems(df, rows, m, n, k)  # array-side writes, partial sums included
@@ -198,17 +211,18 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     dram_filter = g * filter_rd * w_b
     dram_read = g * (ifmap_rd * a_b + filter_rd * w_b)
     # SCALE-Sim streams every partial sum out to DRAM; physical timing writes each output once.
-    dram_write = np.where(scalesim, layer_out_writes, g * mn) * o_b
+    dram_write_elems = layer_out_writes if scalesim else g * mn
+    dram_write = dram_write_elems * o_b
 
     # ---- SRAM traffic (array side, elements per group) ----------------------------------------------
-    ifmap_entries = np.where(scalesim, m * k_dense, L["ifmap_valid"])  # SCALE-Sim counts out-of-bounds taps
+    ifmap_entries = m * k_dense if scalesim else L["ifmap_valid"]  # SCALE-Sim counts out-of-bounds taps
     sram_ifmap_rd = np.where(df == 2, ifmap_entries * chunks, ifmap_entries * col_folds)
     sram_filter_rd = k * n * np.where(df == 0, row_folds, np.where(df == 1, chunks, col_folds))
-    quirk = np.where(scalesim, st.scalesim_ofmap_quirk_words(df, rows, cols, layer_folds), 0)
+    quirk = st.scalesim_ofmap_quirk_words(df, rows, cols, layer_folds) if scalesim else 0
     layer_ofmap_wr = layer_out_writes + quirk
     # Physical read-modify-write of the partial sums held on chip (SCALE-Sim counts no ofmap reads).
-    layer_psum_rd = np.where(scalesim, 0, layer_psums)
-    ofmap_wr_bytes = np.where(scalesim, layer_ofmap_wr * o_b, g * mn * o_b + layer_psums * PSUM_BYTES)
+    layer_psum_rd = np.zeros_like(layer_psums) if scalesim else layer_psums
+    ofmap_wr_bytes = layer_ofmap_wr * o_b if scalesim else g * mn * o_b + layer_psums * PSUM_BYTES
 
     # Fills and drains: the DRAM side of each buffer is an SRAM write (fill) or read (drain) too.
     sram_rd = {"ifmap": g * sram_ifmap_rd * a_b, "filter": g * sram_filter_rd * w_b,
@@ -226,24 +240,25 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
     busy = compute + sram_stall
 
     bpc = D["dram_bytes_per_cycle"]
-    # Physical: one channel. The first fold's operands load before it starts, the last fold's outputs
-    # store after it ends; everything else overlaps with compute through the double-buffered halves.
-    first = np.where(df == 0, rows * a_b + cols * w_b, rows * cols * np.where(df == 1, w_b, a_b))
-    first = np.minimum(first, dram_read)
-    last = np.minimum(rows * cols * o_b, dram_write)
-    middle = np.maximum(dram_read + dram_write - first - last, 0)
-    phys_stall = np.ceil(first / bpc) + np.ceil(last / bpc) + np.maximum(np.ceil(middle / bpc) - busy, 0)
-    # SCALE-Sim USER mode: one interface per operand at the same words/cycle; the first fill of each read
-    # buffer precedes cycle 0 and the last drain of the ofmap buffer follows the last cycle.
-    words_o = D["ofmap_bytes"] // D["ofmap_word_bytes"]
-    wpc_i, wpc_f, wpc_o = bpc / D["ifmap_word_bytes"], bpc / D["filter_word_bytes"], bpc / D["ofmap_word_bytes"]
-    read_stall = np.maximum(
-        st.port_stall_cycles(g * ifmap_rd, np.minimum(g * ifmap_rd, words_i - words_i // 2), wpc_i, busy),
-        st.port_stall_cycles(g * filter_rd, np.minimum(g * filter_rd, words_f - words_f // 2), wpc_f, busy))
-    write_stall = st.write_stall_cycles(layer_out_writes, words_o, wpc_o, busy, layer_folds,
-                                        st.write_gap_cycles(rows, t, df))
-    ss_stall = np.maximum(read_stall, write_stall)
-    dram_stall = np.where(scalesim, ss_stall, phys_stall)
+    if not scalesim:
+        # Physical: one channel. The first fold's operands load before it starts, the last fold's outputs
+        # store after it ends; everything else overlaps with compute through the double-buffered halves.
+        first = np.where(df == 0, rows * a_b + cols * w_b, rows * cols * np.where(df == 1, w_b, a_b))
+        first = np.minimum(first, dram_read)
+        last = np.minimum(rows * cols * o_b, dram_write)
+        middle = np.maximum(dram_read + dram_write - first - last, 0)
+        dram_stall = np.ceil(first / bpc) + np.ceil(last / bpc) + np.maximum(np.ceil(middle / bpc) - busy, 0)
+    else:
+        # SCALE-Sim USER mode: one interface per operand at the same words/cycle; the first fill of each
+        # read buffer precedes cycle 0 and the last drain of the ofmap buffer follows the last cycle.
+        words_o = D["ofmap_bytes"] // D["ofmap_word_bytes"]
+        wpc_i, wpc_f, wpc_o = bpc / D["ifmap_word_bytes"], bpc / D["filter_word_bytes"], bpc / D["ofmap_word_bytes"]
+        read_stall = np.maximum(
+            st.port_stall_cycles(g * ifmap_rd, np.minimum(g * ifmap_rd, words_i - words_i // 2), wpc_i, busy),
+            st.port_stall_cycles(g * filter_rd, np.minimum(g * filter_rd, words_f - words_f // 2), wpc_f, busy))
+        write_stall = st.write_stall_cycles(layer_out_writes, words_o, wpc_o, busy, layer_folds,
+                                            st.write_gap_cycles(rows, t, df))
+        dram_stall = np.maximum(read_stall, write_stall)
 
     stall = sram_stall + dram_stall
     total = compute + stall
@@ -260,7 +275,7 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any], stream_cycles=Non
         "dram_read_bytes": dram_read, "dram_write_bytes": dram_write,
         "dram_ifmap_read_bytes": dram_ifmap, "dram_filter_read_bytes": dram_filter,
         "dram_ifmap_read_elems": g * ifmap_rd, "dram_filter_read_elems": g * filter_rd,
-        "dram_ofmap_write_elems": np.where(scalesim, layer_out_writes, g * mn), "chunks": chunks,
+        "dram_ofmap_write_elems": dram_write_elems, "chunks": chunks,
         "sram_ifmap_read_elems": g * sram_ifmap_rd, "sram_filter_read_elems": g * sram_filter_rd,
         "sram_ofmap_write_elems": layer_ofmap_wr, "sram_ofmap_psum_read_elems": layer_psum_rd,
         "sram_ifmap_read_bytes": sram_rd["ifmap"], "sram_filter_read_bytes": sram_rd["filter"],
@@ -276,12 +291,13 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
     """All layers × all designs at once.
 
     ``gemms``: 1-D int arrays G, M, N, K per layer, optionally with the footprint and precision
-    columns and the ``problems`` of cosim.datapaths.systolic.tiling.layer_arrays (plain GEMMs of 8-bit operands
-    otherwise), and optionally sparse columns (SPARSE_KEYS: 1-D per layer or 2-D layers × designs,
-    as cosim.datapaths.systolic.sparse.evaluate_sparse_batch builds them).
-    ``designs``: 1-D arrays of :func:`design_arrays` (keys DESIGN_KEYS). Returns 2-D
-    arrays (layers × designs), among them total_cycles, compute_cycles, stall_cycles, dram_read_bytes, dram_write_bytes, sram_read_bytes,
-    sram_write_bytes, macs, register_accesses and the per-buffer SRAM bytes.
+    columns and the ``problems`` of cosim.datapaths.systolic.tiling.layer_arrays (plain GEMMs of 8-bit
+    operands otherwise), and optionally sparse columns (SPARSE_KEYS: 1-D per layer or 2-D layers ×
+    designs, as cosim.datapaths.systolic.sparse_batch.sparse_columns builds them).
+    ``designs``: 1-D arrays of :func:`design_arrays` (keys DESIGN_KEYS). Returns 2-D arrays (layers ×
+    designs), among them total_cycles, compute_cycles, stall_cycles, dram_read_bytes, dram_write_bytes,
+    sram_read_bytes, sram_write_bytes, macs, register_accesses and the per-buffer SRAM bytes. Designs
+    of each timing mode go through the model together.
     """
     L = mp.gemm_defaults({k: gemms[k] for k in gemms})
     Dd = {k: np.asarray(designs[k])[None, :] for k in DESIGN_KEYS}
@@ -293,6 +309,28 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
         if key in gemms:
             v = np.asarray(gemms[key])
             L[key] = v if v.ndim == 2 else v[:, None]
-    out = systolic_model(L, Dd)
-    shape = np.broadcast_shapes(L["M"].shape, Dd["rows"].shape)
-    return {k: np.broadcast_to(v, shape) for k, v in out.items()}
+    n_layers, n_designs = len(L["M"]), Dd["rows"].shape[1]
+    shape = (n_layers, n_designs)
+    timing = Dd["timing"][0]
+    modes = [np.flatnonzero(timing == t) for t in np.unique(timing)]
+    if len(modes) == 1:
+        out = systolic_model(L, Dd)
+        return {k: np.broadcast_to(v, shape) for k, v in out.items()}
+    merged: dict[str, np.ndarray] = {}
+    for idx in modes:  # one model call per timing mode, on its designs' columns
+        part = systolic_model({k: _columns(v, idx, n_designs) for k, v in L.items()},
+                              {k: v[:, idx] for k, v in Dd.items()})
+        for k, v in part.items():
+            v = np.broadcast_to(v, (n_layers, len(idx)))
+            if k not in merged:
+                merged[k] = np.empty(shape, dtype=v.dtype)
+            elif merged[k].dtype != v.dtype:
+                merged[k] = merged[k].astype(np.result_type(merged[k], v))
+            merged[k][:, idx] = v
+    return merged
+
+
+def _columns(v: np.ndarray, idx: np.ndarray, n_designs: int) -> np.ndarray:
+    """The designs ``idx`` of a layer column that varies by design (2-D, one column per design)."""
+    v = np.asarray(v)
+    return v[:, idx] if v.ndim == 2 and v.shape[1] == n_designs and n_designs > 1 else v

@@ -112,13 +112,14 @@ def weights_plan(layer: Layer, spec: Any, signature: tuple, L: Mapping[str, Any]
     return cache.get("weights_plan", (layer.name, layer_key(layer), signature), compute)
 
 
-def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[str, np.ndarray],
-                   designs: Mapping[str, np.ndarray], cache: EvalCache) -> SparseColumns:
-    """The sparse columns and MAC accounting of compute ``layers`` × systolic ``specs`` (``cols``,
-    ``designs``: their cosim.datapaths.systolic.tiling.layer_arrays and systolic_batch.design_arrays, if at hand).
+def sparse_columns(layers: Sequence[Layer], feature_groups: Sequence[tuple[Any, np.ndarray]],
+                   cols: Mapping[str, np.ndarray], designs: Mapping[str, np.ndarray], cache: EvalCache) -> SparseColumns:
+    """The sparse columns and MAC accounting of compute ``layers`` × systolic designs. ``feature_groups``:
+    (a spec of the group, the group's design indices) per distinct feature signature (designs of a
+    group share weights plans); ``cols``, ``designs``: the layers' and designs' model columns.
     A plan the array refuses (a pattern it cannot skip under ``unsupported_pattern: error``, a
     mask of the wrong shape) leaves that pair dense and is reported in ``errors``."""
-    nl, nd = len(layers), len(specs)
+    nl, nd = len(layers), len(designs["rows"])
     columns = {key: np.full((nl, nd), -1, dtype=np.int64 if key in INT_KEYS else np.float64) for key in SPARSE_KEYS}
     macs = (np.asarray(cols["G"]) * cols["M"] * cols["N"] * cols["K"]).astype(np.int64)
     effectual = np.repeat(macs[:, None], nd, axis=1)
@@ -128,21 +129,17 @@ def sparse_columns(layers: Sequence[Layer], specs: Sequence[Any], cols: Mapping[
     source = np.repeat(np.array([SOURCE_CODE[l.weight_sparsity.source] for l in layers], dtype=np.int8)[:, None],
                        nd, axis=1)
     errors: list[tuple[int, str] | None] = [None] * nd
-    groups: dict[tuple, list[int]] = {}
-    for j, spec in enumerate(specs):
-        groups.setdefault(feature_signature(spec), []).append(j)
-    where = {sig: (slice(None) if len(js) == nd else np.asarray(js)) for sig, js in groups.items()}
+    groups = [(spec, feature_signature(spec), js, slice(None) if len(js) == nd else js) for spec, js in feature_groups]
     for i, layer in enumerate(layers):
         L = {key: cols[key][i] for key in PLAN_KEYS}
-        for sig, js in groups.items():
-            plan = weights_plan(layer, specs[js[0]], sig, L, cache)
+        for spec, sig, js, at in groups:
+            plan = weights_plan(layer, spec, sig, L, cache)
             if plan is None:
                 continue
             if isinstance(plan, CosimError):
                 for j in js:
                     errors[j] = errors[j] or (i, str(plan))
                 continue
-            at = where[sig]
             for key, v in plan.columns.items():
                 columns[key][i, at] = v
             effectual[i, at], executed[i, at], gated[i, at] = plan.effectual_macs, plan.executed_macs, plan.gated_macs

@@ -26,12 +26,13 @@ from cosim.datapaths.tensor_core.details import TensorCoreNetworkDetails
 from cosim.datapaths.tensor_core.gemm_timing import Residency
 from cosim.datapaths.tensor_core.model import activation_bytes, layer_perf, layer_problem, weight_bytes
 from cosim.errors import CosimError
+from cosim.hw.designs import Designs
 from cosim.hw.stc_spec import SparseTensorCoreSpec
 from cosim.perf import BatchPerf, LayerPerf, NetworkPerf, pack
 from cosim.walk import Walk
 
 
-def site_policy(specs: Sequence[Any]) -> tuple[bool, bool]:
+def site_policy(designs: Designs) -> tuple[bool, bool]:
     """Equal layers in equal context share a site; the model reads patterns, never masks by name."""
     return True, False
 
@@ -61,15 +62,20 @@ def network_perfs(w: Walk, spec: SparseTensorCoreSpec) -> tuple[list[LayerPerf],
     return perfs, TensorCoreNetworkDetails(weights_resident, weight_total)
 
 
-def evaluate(w: Walk, specs: Sequence[SparseTensorCoreSpec], cache: EvalCache = DEFAULT) -> BatchPerf:
-    """Every site of ``w`` on every tensor-core design of ``specs``."""
+def evaluate(w: Walk, designs: Designs | Sequence[SparseTensorCoreSpec], cache: EvalCache = DEFAULT) -> BatchPerf:
+    """Every site of ``w`` on every tensor-core design."""
+    d = designs if isinstance(designs, Designs) else Designs.of(designs)
     perfs: list[list[LayerPerf] | None] = []
     reasons: list[str] = []
     nets: list[TensorCoreNetworkDetails | None] = []
-    for spec in specs:
+    specs: list[Any] = []
+    for j in range(len(d)):
         try:
+            spec = d.spec(j)
+            specs.append(spec)
             p, net = network_perfs(w, spec)
         except CosimError as e:
+            specs += [None] * (j + 1 - len(specs))
             perfs.append(None)
             reasons.append(str(e))
             nets.append(None)
@@ -80,9 +86,9 @@ def evaluate(w: Walk, specs: Sequence[SparseTensorCoreSpec], cache: EvalCache = 
     counts = w.counts
     cycles = np.array([sum(c * q.total_cycles for c, q in zip(counts, p)) if p is not None else 0 for p in perfs],
                       dtype=np.int64)
-    cycle_s = np.array([s.cycle_s for s in specs])
+    cycle_s = np.array([s.cycle_s if s is not None else 1.0 for s in specs])
     with np.errstate(divide="ignore"):
         thr = np.where(cycles > 0, w.batch / (cycles * cycle_s), 0.0)
     network = NetworkPerf(total_cycles=cycles, latency_cycles=cycles, throughput_inferences_per_s=thr,
                           details=lambda j: nets[j])
-    return pack(len(w.sites), perfs, reasons, network)
+    return pack(len(w.sites), perfs, reasons, specs, network)
