@@ -1,13 +1,14 @@
-"""Speed of the systolic model: one ResNet-50 simulation, the batch evaluator, and SCALE-Sim side by side.
+"""Speed of one simulation: ResNet-50 through cosim.simulate, and ``cosim --version``, side by side with
+the baseline implementation (scripts/bench_common.py); the systolic model's raw batch rate; SCALE-Sim
+on the same layers where its venv exists.
 
-    python scripts/bench_simulate.py [--repeat 7] [--scalesim-python /tmp/ss/bin/python]
+    python scripts/bench_simulate.py [--repeat 15] [--no-baseline] [--scalesim-python /tmp/ss/bin/python]
 
-Prints (warm, best of --repeat):
-* ResNet-50 (cosim's zoo; SCALE-Sim's topology when the zoo is unavailable) on the scalesim-32x32-ws
-  preset through cosim's whole simulate chain (datapath, energy, report) and through the datapath
-  alone, against the 50 ms target;
-* the batch evaluator's layer × design points per second (ResNet-50's compute layers × random
-  designs) against the 10⁶/s target;
+Prints, warm (imports done, caches filled), best of --repeat, CPU time of the process:
+* ResNet-50 (cosim's zoo) on the scalesim-32x32-ws preset through the whole simulate chain (datapath,
+  energy, report), here and at the baseline, the ratio, and the 5 ms target;
+* the start-up of ``cosim --version`` (wall time, best of 5), here and at the baseline, against 0.2 s;
+* the systolic model alone over ResNet-50's compute layers × random designs (layer×design points/s);
 * when SCALE-Sim's venv exists, SCALE-Sim 3.0.0 and cosim on the same three small ResNet-50 layers
   (32×32 ws, CALC mode), and the ratio. SCALE-Sim's time includes its interpreter start-up (~1 s),
   measured by running it on an empty-cost layer first and reported separately.
@@ -28,8 +29,28 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-TARGET_RESNET_S = 0.050
-TARGET_POINTS_PER_S = 1e6
+TARGET_RESNET_S = 0.005
+TARGET_VERSION_S = 0.2
+
+RESNET_CODE = """
+import json, time
+import cosim
+g = cosim.load_workload("resnet50"); s = cosim.load_accelerator("scalesim-32x32-ws")
+cosim.simulate(g, s)
+best = min((lambda t0: (cosim.simulate(g, s), time.process_time() - t0)[1])(time.process_time())
+           for _ in range({repeat}))
+print(json.dumps({{"resnet50_s": best, "layers": len(g.layers())}}))
+"""
+
+VERSION_CODE = """
+import json, subprocess, sys, time
+times = []
+for _ in range(5):
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cosim", "--version"], check=True, capture_output=True)
+    times.append(time.perf_counter() - t0)
+print(json.dumps({"version_s": min(times)}))
+"""
 
 
 def best_of(fn, repeat: int) -> float:
@@ -57,20 +78,16 @@ def resnet50():
         return g, f"SCALE-Sim topology ({type(e).__name__} from the zoo)"
 
 
-def bench_resnet(repeat: int) -> None:
-    import cosim
-    from cosim.simulate import simulate_layer
-    from cosim.simulate import simulate
+def bench_resnet(repeat: int, use_baseline: bool) -> None:
+    from bench_common import ratio_line, side_by_side
 
-    graph, source = resnet50()
-    spec = cosim.load_accelerator("scalesim-32x32-ws")
-    layers = graph.layers()
-    full = best_of(lambda: simulate(graph, spec), repeat)
-    datapath = best_of(lambda: [simulate_layer(l, spec) for l in layers], repeat)
-    print(f"ResNet-50 ({source}, {len(layers)} layers, {len(graph.compute_layers())} compute) on {spec.name}:")
-    print(f"  cosim.simulate      {1e3 * full:8.2f} ms   target {1e3 * TARGET_RESNET_S:.0f} ms   "
-          f"ratio {full / TARGET_RESNET_S:.2f}")
-    print(f"  datapath only       {1e3 * datapath:8.2f} ms")
+    ours, base, src = side_by_side("simulate_resnet50", RESNET_CODE.format(repeat=repeat), use_baseline)
+    print(f"ResNet-50 ({ours['layers']} layers) on scalesim-32x32-ws through cosim.simulate (warm, CPU time):")
+    print(ratio_line("cosim.simulate", 1e3 * ours["resnet50_s"], base and 1e3 * base["resnet50_s"], "ms", False, src))
+    print(f"  target {1e3 * TARGET_RESNET_S:.0f} ms -> {'met' if ours['resnet50_s'] <= TARGET_RESNET_S else 'MISSED'}")
+    ours, base, src = side_by_side("cosim_version", VERSION_CODE, use_baseline)
+    print(ratio_line("cosim --version (start-up, wall)", ours["version_s"], base and base["version_s"], "s", False, src))
+    print(f"  target {TARGET_VERSION_S:.1f} s -> {'met' if ours['version_s'] <= TARGET_VERSION_S else 'MISSED'}")
 
 
 def bench_batch(repeat: int, n_designs: int = 20000) -> None:
@@ -91,8 +108,7 @@ def bench_batch(repeat: int, n_designs: int = 20000) -> None:
     points = len(L["M"]) * n
     t = best_of(lambda: evaluate_batch(L, D), max(1, repeat // 3))
     rate = points / t
-    print(f"batch evaluator: {points:,} layer×design points in {t:.3f} s = {rate / 1e6:.2f} M points/s   "
-          f"target {TARGET_POINTS_PER_S / 1e6:.0f} M/s   ratio {rate / TARGET_POINTS_PER_S:.2f}")
+    print(f"systolic model alone: {points:,} layer×design points in {t:.3f} s = {rate / 1e6:.2f} M points/s")
 
 
 def bench_scalesim(python: str, repeat: int) -> None:
@@ -132,10 +148,11 @@ def bench_scalesim(python: str, repeat: int) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--scalesim-python", default="/tmp/ss/bin/python")
+    ap.add_argument("--no-baseline", action="store_true", help="measure this checkout only")
     args = ap.parse_args(argv)
-    bench_resnet(args.repeat)
+    bench_resnet(args.repeat, not args.no_baseline)
     bench_batch(args.repeat)
     bench_scalesim(args.scalesim_python, args.repeat)
     return 0
