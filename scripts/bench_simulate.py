@@ -17,8 +17,6 @@ Prints, warm (imports done, caches filled), best of --repeat, CPU time of the pr
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import tempfile
 import time

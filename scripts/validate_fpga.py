@@ -31,7 +31,7 @@ import dataclasses
 import numpy as np
 
 from cosim import load_workload
-from cosim.datapaths.fpga import model as fpga
+from cosim.datapaths.fpga import datapath as fpga
 from cosim.datapaths.fpga import resources as fr
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.fpga_spec import FpgaSparsity, LayerFolding, OverlaySpec

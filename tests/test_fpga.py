@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cosim
-from cosim.datapaths.fpga import model as fpga
+from cosim.datapaths.fpga import datapath as fpga
 from cosim.datapaths.fpga import folding as ff
 from cosim.errors import CosimError
-from cosim.datapaths.fpga.feasibility import check_feasibility
+from cosim.datapaths.fpga.datapath import check_feasibility
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.fpga_spec import FpgaSpec, LayerFolding
 from cosim.hw.loader import load_accelerator, preset_names, spec_from_mapping

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cosim.datapaths.fpga import model as fpga
+from cosim.datapaths.fpga import datapath as fpga
 from cosim.datapaths.fpga import folding as ff
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from cosim.simulate import simulate_layer
-from cosim.datapaths.systolic.model import PSUM_BYTES, design_arrays, evaluate_batch
+from cosim.datapaths.systolic.model import design_arrays, evaluate_batch
 from cosim.errors import CosimError
 from cosim.graph import Layer
 from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec

@@ -5,7 +5,6 @@ invariants, and against the batch evaluator."""
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest

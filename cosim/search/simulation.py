@@ -9,7 +9,6 @@ sweep's numbers are therefore ``cosim.simulate``'s by construction, not by a run
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 

@@ -82,7 +82,7 @@ def is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def build_spec(candidate: "Candidate", hw: Mapping[str, Any]) -> Any:
+def build_spec(candidate: Any, hw: Mapping[str, Any]) -> Any:  # candidate: cosim.search.space.Candidate
     """The spec of one hardware choice, validated; a one-line reason string when it is invalid.
 
     The reference path applies the overrides to the base spec's mapping and re-validates it with the
@@ -99,7 +99,7 @@ def build_spec(candidate: "Candidate", hw: Mapping[str, Any]) -> Any:
     return build_spec_via_loader(candidate, hw)
 
 
-def build_spec_via_loader(candidate: "Candidate", hw: Mapping[str, Any]) -> Any:
+def build_spec_via_loader(candidate: Any, hw: Mapping[str, Any]) -> Any:
     from cosim.hw.loader import spec_from_mapping
 
     mapping = apply_overrides(candidate.base_mapping, hw)
@@ -168,7 +168,7 @@ def replace_fields(obj: Any, hw: Mapping[str, Any], prefix: str = "") -> Any:
         raise CosimError(f"{where}: {msg}" if where and not msg.startswith(where) else msg) from None
 
 
-def replace_agrees_with_loader(cand: "Candidate", probes: int = 24) -> bool:
+def replace_agrees_with_loader(cand: Any, probes: int = 24) -> bool:
     """Do field replacement and the loader build the same spec (or both reject) on probe points?"""
     for hw in probe_choices(cand.hw_dims, probes):
         ref = build_spec_via_loader(cand, hw)

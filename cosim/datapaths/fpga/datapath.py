@@ -15,12 +15,38 @@ from typing import Any, Sequence
 import numpy as np
 
 from cosim.cache import DEFAULT, EvalCache
-from cosim.datapaths.fpga.model import simulate_graph
+from cosim.datapaths.fpga.dataflow import dataflow_graph, design_pipeline
+from cosim.datapaths.fpga.feasibility import Violation, find_violations, pipeline_violations
+from cosim.datapaths.fpga.model import PipelineTotals
+from cosim.datapaths.fpga.overlay import overlay_graph
+from cosim.datapaths.fpga.resources import overlay_resources
 from cosim.errors import CosimError
 from cosim.hw.designs import Designs
 from cosim.graph import LayerGraph
 from cosim.perf import BatchPerf, LayerPerf, NetworkPerf, NoDetails, pack
 from cosim.walk import Walk
+
+
+def simulate_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], PipelineTotals]:
+    """Every layer of ``graph`` on ``spec`` (layers in topological order) and the network totals.
+    Raises CosimError when the design does not fit the board."""
+    if spec.style == "overlay":
+        return overlay_graph(graph, spec)
+    return dataflow_graph(graph, spec)
+
+
+def check_feasibility(graph: LayerGraph, spec: Any) -> list[Violation]:
+    """Violations of ``spec``'s budget by the design cosim builds for ``graph`` (empty: it fits).
+
+    Overlay: the engine's resources (``layer`` = '(overlay engine)'). Dataflow: the pipeline the
+    automatic/user folding chooses — when nothing fits, the most folded one, so each violation names
+    the layer that needs the most of the resource even at its cheapest.
+    """
+    if spec.style == "overlay":
+        res, _ = overlay_resources(spec.overlay)
+        return find_violations({"(overlay engine)": res.as_dict()}, spec.device.budget())
+    _, _, designs, fixed, _ = design_pipeline(graph, spec)
+    return pipeline_violations(designs, fixed, spec)
 
 
 def site_policy(designs: Designs) -> tuple[bool, bool]:

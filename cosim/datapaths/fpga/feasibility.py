@@ -10,7 +10,7 @@ The budget is the device's resources less the shell's, times the usable fraction
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 from cosim.errors import CosimError
 
@@ -69,20 +69,3 @@ def pipeline_violations(designs, fixed, spec) -> list[Violation]:
     """Violations of a dataflow pipeline: its engines' resources plus the shared residual FIFOs."""
     usage = {d.layer: d.resources.as_dict() for d in designs}
     return find_violations(usage, spec.device.budget(), fixed.as_dict(), "(residual FIFOs)")
-
-
-def check_feasibility(graph: Any, spec: Any) -> list[Violation]:
-    """Violations of ``spec``'s budget by the design cosim builds for ``graph`` (empty: it fits).
-
-    Overlay: the engine's resources (``layer`` = '(overlay engine)'). Dataflow: the pipeline the
-    automatic/user folding chooses — when nothing fits, the most folded one, so each violation names
-    the layer that needs the most of the resource even at its cheapest.
-    """
-    from cosim.datapaths.fpga import model as fpga
-    from cosim.datapaths.fpga.resources import overlay_resources
-
-    if spec.style == "overlay":
-        res, _ = overlay_resources(spec.overlay)
-        return find_violations({"(overlay engine)": res.as_dict()}, spec.device.budget())
-    _, _, designs, fixed, _ = fpga.design_pipeline(graph, spec)
-    return pipeline_violations(designs, fixed, spec)

@@ -41,7 +41,7 @@ missing key, means "as dense"):
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 

@@ -26,9 +26,8 @@ import numpy as np
 
 from cosim.cache import EvalCache
 from cosim.datapaths.systolic import sparse as ss
-from cosim.datapaths.systolic import tiling as mp
 from cosim.datapaths.systolic.masks import LaneProfile, lane_profile
-from cosim.datapaths.systolic.model import SPARSE_KEYS, design_arrays, evaluate_batch, stream_chunks
+from cosim.datapaths.systolic.model import SPARSE_KEYS, evaluate_batch, stream_chunks
 from cosim.errors import CosimError
 from cosim.graph import Layer
 from cosim.perf import SOURCE_CODE
