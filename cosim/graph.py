@@ -67,6 +67,8 @@ class Layer:
     weight_bits: int = 8
     act_bits: int = 8
     out_bits: int = 8
+    # What the operands are (int8, fp16, bf16, fp8, ... cosim/precision.py); "" = integers of their width.
+    number_format: str = ""
     # Weight sparsity (pattern, density, optional mask in the GEMM view) and activation density.
     weight_sparsity: Sparsity = field(default_factory=Sparsity)
     act_density: float = 1.0
@@ -88,6 +90,15 @@ class Layer:
         for f in ("weight_bits", "act_bits", "out_bits"):
             v = getattr(self, f)
             require(isinstance(v, int) and 1 <= v <= 64, f"{where}: field '{f}' must be 1..64 bits, got {v!r}")
+        if self.number_format:
+            from cosim.precision import NUMBER_FORMATS
+
+            fmt = NUMBER_FORMATS.get(self.number_format)
+            require(fmt is not None, f"{where}: number_format '{self.number_format[:20]}' is unknown; use one of "
+                                     f"{', '.join(NUMBER_FORMATS)}")
+            require(self.weight_bits == fmt.bits and self.act_bits == fmt.bits,
+                    f"{where}: number_format {fmt.name} needs {fmt.bits}-bit weights and activations, got "
+                    f"weight_bits {self.weight_bits}, act_bits {self.act_bits}")
         require(0.0 < self.act_density <= 1.0,
                 f"{where}: act_density must be in (0, 1], got {self.act_density}")
         if self.op in COMPUTE_OPS:

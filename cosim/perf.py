@@ -34,8 +34,10 @@ SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
 # What limits a layer's time (cosim.report prints it per layer and sums time by it).
 # compute: the datapath's arithmetic; dram / sram: stalls on DRAM bandwidth or SRAM ports; memory: a
 # memory roofline (DRAM or a cache level) above the math; overhead: fixed per-layer costs (a GPU
-# kernel launch); fused: runs in its producer's output path.
-BOUNDS = ("compute", "dram", "sram", "memory", "overhead", "fused")
+# kernel launch); fused: runs in its producer's output path; tiles: compute-bound, but tile and wave
+# quantization leave more than half of the issued math idle (a GPU GEMM whose tiles fill a few SMs, or
+# whose edge tiles are mostly padding: the time is the tiles', not the MACs').
+BOUNDS = ("compute", "dram", "sram", "memory", "overhead", "fused", "tiles")
 BOUND_CODE = {b: i for i, b in enumerate(BOUNDS)}
 
 
@@ -46,6 +48,17 @@ class Details:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)
                 if getattr(self, f.name) is not None}
+
+    def time_split(self) -> Mapping[str, float] | None:
+        """Shares of the layer's time by what spends it (keys of BOUNDS, summing to 1) where the datapath
+        knows them (a GPU kernel: launch overhead, then math or memory); None: all of it to ``bound``."""
+        return None
+
+    def fallback_note(self, layer: Any, spec: Any) -> str | None:
+        """Where ``layer``'s declared weight sparsity did not run as declared on ``spec`` (ran dense, or
+        as a denser pattern), what ran instead, worded without the layer's name (reports group layers
+        by it); None where it ran as declared or nothing was declared."""
+        return None
 
 
 def _plain(v: Any) -> Any:

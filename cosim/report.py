@@ -49,6 +49,8 @@ class LayerResult:
     sram_write_bytes_by_buffer: Mapping[str, int] = field(default_factory=dict)
     details: Details = field(default_factory=NoDetails)  # the datapath's typed record (cosim/perf.py)
     bound: str = "compute"  # what limits the layer's time (cosim.perf.BOUNDS)
+    precision: str = ""  # the arithmetic it ran at (cosim/precision.py): int8, fp16, bf16, ...
+    note: str = ""  # what ran differently from what the layer declared (sparsity run dense, ...)
 
     @property
     def energy_pj_total(self) -> float:
@@ -73,6 +75,10 @@ class Total:
     throughput_inferences_per_s: float
     edp_pj_s: float  # energy–delay product
     details: Details | None = None  # network-level facts where the datapath has them (FPGA resources, fps)
+    # Where the time goes: Σ per-layer latency by what bounds each layer (cosim.perf.BOUNDS). On a
+    # pipelined FPGA design the network's latency is the pipeline's, not this sum.
+    latency_s_by_bound: Mapping[str, float] = field(default_factory=dict)
+    precision: str = ""  # "fp16 on 54 compute layers"
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class Report:
     layers: tuple[LayerResult, ...]
     total: Total
     inputs: Mapping[str, Any] = field(default_factory=dict)  # the full spec and run options
+    notes: tuple[str, ...] = ()  # what ran differently from what was asked (``cosim simulate --strict`` refuses)
 
     # ---- forms ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +104,7 @@ class Report:
             "inputs": _jsonable(self.inputs),
             "layers": [_record(l) for l in self.layers],
             "total": _record(self.total),
+            "notes": list(self.notes),
         }
 
     def to_json(self) -> str:
@@ -127,13 +135,14 @@ class Report:
         """A fixed-width per-layer table with totals, for the terminal."""
         cols = [("layer", 22, "s"), ("op", 7, "s"), ("M", 8, "d"), ("N", 6, "d"), ("K", 6, "d"),
                 ("macs", 12, "d"), ("total_cycles", 12, "d"), ("stall_cycles", 12, "d"), ("util_%", 7, ".1f"),
-                ("dram_bytes", 12, "d"), ("energy_uj", 10, ".2f")]
+                ("dram_bytes", 12, "d"), ("energy_uj", 10, ".2f"), ("bound", 8, "s"), ("prec", 5, "s")]
         head = " ".join(f"{n:>{w}}" if f != "s" else f"{n:<{w}}" for n, w, f in cols)
         lines = [head, "-" * len(head)]
         layers = self.layers if max_rows is None else self.layers[:max_rows]
         for l in layers:
             vals = [l.name[:22], l.op, l.M, l.N, l.K, l.macs, l.total_cycles, l.stall_cycles,
-                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, l.energy_pj_total / 1e6]
+                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, l.energy_pj_total / 1e6, l.bound,
+                    l.precision if l.M else ""]
             lines.append(" ".join(f"{v:<{w}}" if f == "s" else f"{v:>{w}{f}}" for v, (n, w, f) in zip(vals, cols)))
         if max_rows is not None and len(self.layers) > max_rows:
             lines.append(f"... {len(self.layers) - max_rows} more layers (see --json/--csv)")
@@ -144,6 +153,7 @@ class Report:
                      f"utilization {100 * t.utilization:.1f}%, DRAM {(t.dram_read_bytes + t.dram_write_bytes) / 1e6:.2f} MB")
         comp = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
         lines.append(f"energy by component (uJ): {comp}")
+        lines.append(f"where the time goes: {time_by_bound(t.latency_s_by_bound)}; precision: {t.precision}")
         return "\n".join(lines)
 
     # ---- files ---------------------------------------------------------------------------------
@@ -152,6 +162,20 @@ class Report:
 
     def write_csv(self, path: str | Path) -> None:
         write_atomic(path, self.to_csv())
+
+
+# How each bound reads in the totals line ("launch overhead 55%").
+BOUND_WORDS = {"compute": "compute", "dram": "DRAM stalls", "sram": "SRAM-port stalls", "memory": "memory roofline",
+               "overhead": "launch overhead", "fused": "fused", "tiles": "tile/wave quantization"}
+
+
+def time_by_bound(seconds: Mapping[str, float]) -> str:
+    """``"compute 62% (1.20 ms), launch overhead 38% (0.74 ms)"``: shares of the per-layer time."""
+    total = sum(seconds.values())
+    if total <= 0:
+        return "no time"
+    parts = sorted(((v, k) for k, v in seconds.items() if v > 0), reverse=True)
+    return ", ".join(f"{BOUND_WORDS.get(k, k)} {100 * v / total:.0f}% ({v * 1e3:.3g} ms)" for v, k in parts)
 
 
 def _record(obj: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.designs import Designs
 from cosim.perf import BOUNDS, SOURCES, BatchPerf, FusedDetails, LayerPerf
+from cosim.precision import format_refusal, layer_format, precision_summary
 from cosim.report import LayerResult, Report, Total
 from cosim.walk import Walk, standalone_walk, walk
 
@@ -95,6 +96,7 @@ def evaluate_network(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache
     and totalled."""
     d = as_designs(designs)
     n = len(d)
+    check_formats(w, d)
     perf = datapath_module(d.base).evaluate(w, d, cache)
     cycle_s = perf.cycle_s
     site_cycles = perf.total_cycles
@@ -131,6 +133,16 @@ def evaluate_network(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache
         sram_read_bytes=total(sum(perf.sram_read_bytes.values())) if perf.sram_read_bytes else np.zeros(n),
         sram_write_bytes=total(sum(perf.sram_write_bytes.values())) if perf.sram_write_bytes else np.zeros(n),
         utilization=util, throughput_inferences_per_s=np.asarray(thr, dtype=np.float64))
+
+
+def check_formats(w: Walk, d: Designs) -> None:
+    """A declared number format (cosim/precision.py) the designs lack is a one-line error: a precision
+    is the workload's, so no design of the batch could run it any other way."""
+    declared = {s.layer.number_format: s.layer.name for s in w.sites if s.layer.is_compute and s.layer.number_format}
+    for fmt, name in declared.items():
+        why = format_refusal(d.base, fmt)
+        if why is not None:
+            raise CosimError(f"layer '{name}': {why}")
 
 
 def _check_plausible(w: Walk, d: Designs, perf: BatchPerf, feasible: np.ndarray) -> None:
@@ -226,7 +238,8 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
             metadata_bytes=col["metadata_bytes"][i],
             energy_pj={c: v[i] for c, v, present in comps if present[i]},
             sparsity_source=SOURCES[col["source"][i]], bound=BOUNDS[col["bound"][i]],
-            sram_read_bytes_by_buffer=by_rd, sram_write_bytes_by_buffer=by_wr, details=details))
+            sram_read_bytes_by_buffer=by_rd, sram_write_bytes_by_buffer=by_wr, details=details,
+            precision=layer_format(layer), note=details.fallback_note(layer, spec) or ""))
     net = perf.network
     total = Total(
         total_cycles=int(res.total_cycles[j]), latency_s=float(res.latency_s[j]), energy_pj=float(res.energy_pj[j]),
@@ -238,11 +251,40 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         energy_pj_by_component={c: float(v[j]) for c, v in res.energy_pj_by_component.items()
                                 if res.energy.present(c)[:, j].any()},
         throughput_inferences_per_s=float(res.throughput_inferences_per_s[j]), edp_pj_s=float(res.edp_pj_s[j]),
-        details=net.details(j) if net is not None else None)
+        details=net.details(j) if net is not None else None,
+        latency_s_by_bound=latency_by_bound(layers),
+        precision=precision_summary(w.layers))
     return Report(
         cosim_version=__version__, accelerator=spec.name, accelerator_kind=spec.kind, workload=w.name,
         batch=w.batch, layers=tuple(layers), total=total,
-        inputs={"accelerator": to_mapping(spec), "fuse": w.fuse, **(inputs or {})})
+        inputs={"accelerator": to_mapping(spec), "fuse": w.fuse, **(inputs or {})},
+        notes=fallback_notes(layers, spec.name))
+
+
+def latency_by_bound(layers: Sequence[LayerResult]) -> dict[str, float]:
+    """Σ per-layer latency by what spends it: a layer's own split where its details give one
+    (Details.time_split); a layer stalled on DRAM or SRAM ports splits into its compute and its stall
+    cycles; any other layer counts whole to its bound."""
+    out: dict[str, float] = {}
+    for l in layers:
+        split = l.details.time_split()
+        if split is None:
+            stalled = l.bound in ("dram", "sram") and l.total_cycles > 0
+            split = ({"compute": l.compute_cycles / l.total_cycles, l.bound: l.stall_cycles / l.total_cycles}
+                     if stalled else {l.bound: 1.0})
+        for b, share in split.items():
+            out[b] = out.get(b, 0.0) + share * l.latency_s
+    return {b: out[b] for b in BOUNDS if out.get(b, 0.0) > 0}
+
+
+def fallback_notes(layers: Sequence[LayerResult], accelerator: str) -> tuple[str, ...]:
+    """One line per distinct fallback: what ran instead, on how many layers, the first few named."""
+    groups: dict[str, list[str]] = {}
+    for l in layers:
+        if l.note:
+            groups.setdefault(l.note, []).append(l.name)
+    return tuple(f"{note} on '{accelerator}': {len(names)} layer(s) ({', '.join(names[:3])}"
+                 f"{', ...' if len(names) > 3 else ''})" for note, names in groups.items())
 
 
 class _CallableModule(types.ModuleType):

@@ -44,7 +44,8 @@ def test_csv_columns_carry_units():
     header = text.splitlines()[0].split(",")
     assert "energy_mac_pj" in header and "energy_dram_pj" in header and "total_cycles" in header
     unitless = {"name", "op", "groups", "M", "N", "K", "utilization", "mapping_efficiency", "sparsity_source",
-                "latency_s", "macs", "effectual_macs", "skipped_macs", "gated_macs", "vector_ops", "bound"}
+                "latency_s", "macs", "effectual_macs", "skipped_macs", "gated_macs", "vector_ops", "bound",
+                "precision", "note"}
     for col in header:
         assert col in unitless or col.endswith(("_cycles", "_bytes", "_pj")), col
 

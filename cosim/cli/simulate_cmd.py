@@ -22,8 +22,14 @@ from cosim.errors import CosimError
 @click.option("--max-rows", type=int, default=None, help="Print at most this many layer rows.")
 @click.option("--no-fuse", is_flag=True, help="Run batch norms/activations as separate layers instead of fusing "
               "them into their producer's output path.")
+@click.option("--precision", default=None,
+              help="Arithmetic of every layer: int8, int4, int16, fp8, fp16, bf16, fp32 (default: the workload's "
+                   "bit widths as integers; GPUs pick their nearest precision of that width).")
+@click.option("--strict", is_flag=True, help="Exit 2 instead of printing a note where something ran differently "
+              "from what was asked (sparsity run dense or as another pattern, layers left dense, weights not read).")
 @click.option("--quiet", "-q", is_flag=True, help="Print totals only.")
-def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_path, max_rows, no_fuse, quiet):
+def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_path, max_rows, no_fuse, precision,
+            strict, quiet):
     """Simulate WORKLOAD on ACCELERATOR and print per-layer cycles, traffic and energy.
 
     \b
@@ -31,6 +37,7 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
       cosim simulate --accelerator scalesim-32x32-ws --workload resnet50 --json r50.json
       cosim simulate -a s2ta-32x32-nm -w bert-base --sparsity 2:4
       cosim simulate -a h100-sxm --pruned pruned.npz --csv layers.csv
+      cosim simulate -a h100-sxm -w resnet50 --precision fp16 --strict
     """
     from cosim.hw.loader import load_accelerator
     from cosim.simulate import simulate
@@ -47,6 +54,11 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
         graph = load_pruned(pruned_path)
     else:
         graph = load_workload(workload)
+    notes: list[str] = []
+    if precision is not None:
+        from cosim.precision import with_precision
+
+        graph = with_precision(graph, precision)
     if sparsity is not None:
         from pathlib import Path
 
@@ -54,16 +66,25 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
 
         is_file = sparsity.endswith((".yaml", ".yml")) or Path(sparsity).is_file()
         graph = apply_sparsity(graph, load_sparsity_yaml(sparsity) if is_file else sparsity)
-        left = getattr(graph, "sparsity_left_dense", {})
+        left = graph.sparsity_left_dense
         if left:
-            click.echo(f"note: --sparsity {sparsity} does not fit {len(left)} layer(s), left dense: "
-                       f"{', '.join(sorted(left)[:5])}{' ...' if len(left) > 5 else ''}", err=True)
+            notes.append(f"--sparsity {sparsity} does not fit {len(left)} layer(s), left dense: "
+                         f"{', '.join(sorted(left)[:5])}{' ...' if len(left) > 5 else ''}")
     report = simulate(graph, spec, batch=batch, fuse=not no_fuse,
-                      inputs={"workload": workload or pruned_path, "sparsity": sparsity, "batch": batch})
+                      inputs={"workload": workload or pruned_path, "sparsity": sparsity, "batch": batch,
+                              "precision": precision})
+    notes.extend(report.notes)
+    if strict and notes:
+        raise CosimError(f"--strict: {notes[0]}" + (f" (and {len(notes) - 1} more note(s))" if len(notes) > 1 else ""))
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     # Build every output in memory first, then write: an error never leaves a partial file.
     if json_path:
         report.write_json(json_path)
     if csv_path:
         report.write_csv(csv_path)
     text = report.to_table(max_rows=max_rows)
-    click.echo(text.splitlines()[-2] + "\n" + text.splitlines()[-1] if quiet else text)
+    if quiet:
+        lines = text.splitlines()
+        text = "\n".join(lines[next(i for i, l in enumerate(lines) if l.startswith("total:")):])
+    click.echo(text)

@@ -42,6 +42,12 @@ class OverlayLayerDetails(Details):
     fused: tuple[str, ...]
     engine_resources: Mapping[str, float]
 
+    def fallback_note(self, layer, spec) -> str | None:
+        sp = layer.weight_sparsity
+        if layer.has_weights and not sp.is_dense and sp.kind != "channel":
+            return f"{sp.label} weights run dense: the overlay has no sparse engine"
+        return None
+
 
 @dataclass(frozen=True)
 class DataflowStageDetails(Details):
@@ -52,6 +58,12 @@ class DataflowStageDetails(Details):
     resources: Mapping[str, float]
     engine: EngineFacts | VectorStageFacts
     fused: tuple[str, ...]
+
+    def fallback_note(self, layer, spec) -> str | None:
+        sp = layer.weight_sparsity
+        if layer.has_weights and not sp.is_dense and sp.kind != "channel" and spec.sparsity.mode == "none":
+            return f"{sp.label} weights run dense: the engines skip no zeros (sparsity.mode: none)"
+        return None
 
     def to_dict(self) -> dict:
         out = super().to_dict()

@@ -58,6 +58,21 @@ class SystolicDetails(Details):
     dram_ofmap_writes: int
     sparse: SparseRunDetails | None = None
 
+    def fallback_note(self, layer, spec) -> str | None:
+        sp = layer.weight_sparsity
+        if not layer.has_weights or sp.is_dense or sp.kind == "channel":  # pruned filters: a smaller GEMM
+            return None
+        run = self.sparse
+        if run is None or run.skipping == "none":
+            gated = run is not None and run.zero_gating
+            return (f"{sp.label} weights run at dense speed: the array skips no zeros "
+                    f"({'zero weights are gated' if gated else 'zero weights are multiplied'}; sparsity.skipping: none)")
+        if run.nm_pattern is None and run.skipping == "nm":
+            return run.weight_run
+        if run.nm_pattern and sp.kind == "nm" and run.nm_pattern != f"{sp.n}:{sp.m}":
+            return f"{sp.label} weights run as {run.nm_pattern} (the densest listed pattern they fit)"
+        return None
+
     def to_dict(self) -> dict:
         out = super().to_dict()
         out.pop("sparse", None)

@@ -7,6 +7,20 @@ from dataclasses import dataclass
 from cosim.perf import Details
 
 
+def kernel_time_split(overhead: float, compute: float, memory: float, tile_efficiency: float) -> dict[str, float]:
+    """A kernel's time is overhead + max(compute, memory) (gemm_timing.py): the overhead's share, and the
+    rest to the roofline side; compute time whose tiles leave most issued math idle counts as ``tiles``
+    (threshold: cosim/datapaths/tensor_core/model.py TILE_BOUND_EFFICIENCY)."""
+    from cosim.datapaths.tensor_core.model import TILE_BOUND_EFFICIENCY
+
+    rest = max(compute, memory)
+    total = overhead + rest
+    if total <= 0:
+        return {"overhead": 1.0}
+    side = "memory" if memory > compute else ("tiles" if tile_efficiency < TILE_BOUND_EFFICIENCY else "compute")
+    return {k: v / total for k, v in (("overhead", overhead), (side, rest)) if v > 0}
+
+
 @dataclass(frozen=True)
 class TensorCoreGemmDetails(Details):
     """The GEMM kernel a compute layer ran as (cosim/datapaths/tensor_core/gemm_timing.py)."""
@@ -28,6 +42,20 @@ class TensorCoreGemmDetails(Details):
     compute_us: float
     memory_us: float
     overhead_us: float
+    tile_efficiency: float = 1.0  # useful MACs over the math the tiles and waves issue
+
+    def time_split(self):
+        return kernel_time_split(self.overhead_us, self.compute_us, self.memory_us, self.tile_efficiency)
+
+    def fallback_note(self, layer, spec) -> str | None:
+        sp = layer.weight_sparsity
+        if not layer.has_weights or sp.is_dense or sp.kind == "channel":
+            return None
+        if self.math_speedup <= 1.0:
+            return self.pattern
+        if sp.kind == "nm" and abs(self.math_speedup - sp.m / sp.n) > 1e-9:
+            return f"{self.pattern} ({self.math_speedup:g}x math, not the {sp.m / sp.n:g}x of {sp.label})"
+        return None
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,9 @@ class TensorCoreVectorDetails(Details):
     memory_us: float
     compute_us: float
     overhead_us: float
+
+    def time_split(self):
+        return kernel_time_split(self.overhead_us, self.compute_us, self.memory_us, 1.0)
 
 
 @dataclass(frozen=True)

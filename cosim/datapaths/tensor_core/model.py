@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from cosim.datapaths.tensor_core.gemm_timing import GemmProblem, GemmTiming, Residency, gemm_timing, standalone_residency
 from cosim.errors import CosimError
@@ -96,9 +97,25 @@ def pattern_run(layer: Layer, spec: SparseTensorCoreSpec) -> PatternRun:
     return PatternRun(1.0, 1, 1, rows, f"{sp.label} weights run dense (skipped patterns: {listed})")
 
 
+# Below this share of issued math doing useful MACs, a compute-bound GEMM is reported as bound by its
+# tiles (cosim.perf.BOUNDS): a reporting threshold, not a model parameter.
+TILE_BOUND_EFFICIENCY = 0.5
+
+
+def gemm_bound(t: Any, tile_efficiency: float) -> str:
+    """What limits a GEMM kernel's time: launch/fix-up overhead where it exceeds the roofline time, else
+    the roofline side; a compute-bound kernel whose tiles leave most issued math idle is ``tiles``."""
+    if t.overhead_s >= max(t.compute_s, t.memory_s):
+        return "overhead"
+    if t.bound != "compute":
+        return "memory"
+    return "tiles" if tile_efficiency < TILE_BOUND_EFFICIENCY else "compute"
+
+
 def layer_problem(layer: Layer, spec: SparseTensorCoreSpec) -> tuple[PatternRun, GemmProblem, bool]:
     run = pattern_run(layer, spec)
-    precision = spec.precision_for_bits(max(layer.weight_bits, layer.act_bits))
+    # A declared format runs as itself (cosim.precision.check_precision refuses one the chip lacks).
+    precision = layer.number_format or spec.precision_for_bits(max(layer.weight_bits, layer.act_bits))
     act_density = layer.act_density if spec.dual_side_sparse else 1.0
     sparse_run = run.speedup > 1.0 or act_density < 1.0
     problem = GemmProblem(
@@ -172,14 +189,14 @@ def _gemm_perf(layer: Layer, spec: SparseTensorCoreSpec, run: PatternRun, p: Gem
         dram_read_bytes=round(t.dram_read_bytes), dram_write_bytes=round(t.dram_write_bytes),
         actions=actions, skipped_macs=max(0, macs - executed),
         metadata_bytes=metadata, sparsity_source=layer.weight_sparsity.source,
-        bound="overhead" if t.overhead_s >= max(t.compute_s, t.memory_s) else (
-            "compute" if t.bound == "compute" else "memory"),
+        bound=gemm_bound(t, tile_fill * min(1.0, busy / slots)),
         details=TensorCoreGemmDetails(
             kernel="sparse" if sparse_run else "dense", precision=p.precision, pattern=run.note,
             math_speedup=run.speedup, clock_mhz=round(t.clock_hz / 1e6, 1), tile=tuple(t.tile), tiles=t.tiles,
             waves=t.waves, k_steps=t.k_steps, split_k=t.split_k, mode=t.mode, bound=t.bound,
             l2_resident=t.l2_resident, time_us=t.time_s * 1e6, compute_us=t.compute_s * 1e6,
-            memory_us=t.memory_s * 1e6, overhead_us=t.overhead_s * 1e6),
+            memory_us=t.memory_s * 1e6, overhead_us=t.overhead_s * 1e6,
+            tile_efficiency=tile_fill * min(1.0, busy / slots)),
     )
 
 
