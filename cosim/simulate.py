@@ -13,14 +13,14 @@ import importlib
 import sys
 import types
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from cosim import __version__
 from cosim.cache import DEFAULT, EvalCache
 from cosim.energy import PricedBatch, price_batch, unpriced_message
-from cosim.errors import CosimError
+from cosim.errors import CosimError, require
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.designs import Designs
 from cosim.perf import BOUNDS, SOURCES, BatchPerf, FusedDetails, LayerPerf
@@ -201,6 +201,21 @@ def simulate(graph: LayerGraph, accelerator: Any, *, batch: int | None = None, f
     if not res.feasible[0]:
         raise CosimError(res.reasons[0])
     return build_report(res, 0, inputs)
+
+
+def network_cost(spec: Any, metric: str = "latency_s", cache: EvalCache = DEFAULT) -> Callable[[LayerGraph], float]:
+    """``graph -> total latency_s | energy_pj`` of ``graph`` on ``spec``, as :func:`simulate` reports it
+    (fusion included); layers already evaluated come from ``cache`` by value (masks by digest), so a
+    search over per-layer pruning levels pays only for the layers it changes."""
+    require(metric in ("latency_s", "energy_pj"), f"cost metric '{metric}' is unknown; use latency_s or energy_pj")
+
+    def cost(graph: LayerGraph) -> float:
+        res = evaluate_network(network_walk(graph, [spec]), [spec], cache)
+        if not res.feasible[0]:
+            raise CosimError(res.reasons[0])
+        return float(res.latency_s[0] if metric == "latency_s" else res.energy_pj[0])
+
+    return cost
 
 
 def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = None) -> Report:

@@ -22,7 +22,7 @@ import statistics
 import time
 
 from cosim.hw.loader import load_accelerator
-from cosim.prune.allocation import CostModel
+from cosim.simulate import network_cost
 from cosim.prune.patterns import parse_pattern
 from cosim.prune.quantize import parse_quant
 from cosim.prune.schedules import Schedule
@@ -112,7 +112,7 @@ def hw(which=tuple(HW_SETUPS), seeds=(0, 1, 2)):
             for seed in seeds:
                 pat = parse_pattern(s_u if kind == "nm" else f"{kind}:{s_u}")
                 uni = prune_workload("digits-cnn", pat, schedule=sch, quant=q, seed=seed)
-                cost = CostModel(spec, metric)
+                cost = network_cost(spec, metric)
                 budget = cost(uni.graph)
                 most = pat if kind == "nm" else parse_pattern(f"{kind}:{top}")
                 alloc = hardware_aware_allocation("digits-cnn", most, spec, budget, metric=metric, quant=q,

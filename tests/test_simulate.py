@@ -73,3 +73,17 @@ def test_cli_prints_notes_and_strict_refuses():
     s = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=300)
     assert s.returncode == 2 and s.stderr.startswith("error: --strict: 3:8 weights run dense")
     assert "Traceback" not in s.stderr and s.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("metric", ["latency_s", "energy_pj"])
+@pytest.mark.parametrize("accelerator", ["scalesim-32x32-ws", "h100-sxm", "zcu104-finn"])
+def test_network_cost_is_what_simulate_reports(metric, accelerator):
+    """The allocator's cost function: the simulator's own totals (FPGA pipelines are not sums of layers)."""
+    from cosim.hw.loader import load_accelerator
+    from cosim.simulate import network_cost
+
+    spec = load_accelerator(accelerator)
+    g = load_workload("small-cnn")
+    rep = cosim.simulate(g, spec)
+    want = rep.total.latency_s if metric == "latency_s" else rep.total.energy_pj
+    assert network_cost(spec, metric)(g) == pytest.approx(want, rel=1e-12)

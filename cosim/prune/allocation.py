@@ -57,49 +57,19 @@ class Allocation:
     steps: list[tuple[str, float, float]] = field(default_factory=list)  # (layer, level, cost after)
 
 
-class CostModel:
-    """Simulated cost of a graph on ``spec``: exactly what ``cosim.simulate`` reports (its layer
-    fusion included), with per-layer results cached by layer and mask."""
+@dataclass(frozen=True)
+class Cost:
+    """What the allocator keeps within the budget: a function of a pruned graph (e.g.
+    ``cosim.simulate.network_cost(spec, metric)``: what ``cosim.simulate`` reports) and its metric."""
 
-    def __init__(self, spec: Any, metric: str = "latency_s"):
-        require(metric in METRICS, f"allocation metric '{metric}' is unknown; use latency_s or energy_pj")
-        import importlib
+    of: Callable[[LayerGraph], float]
+    metric: str = "latency_s"
 
-        sim = importlib.import_module("cosim.simulate")  # the module (cosim.simulate the function shadows it)
-        self.spec, self.metric, self._sim = spec, metric, sim
-        self._mod = sim.datapath_module(spec)
-        self._cache: dict = {}
-        self.evaluations = 0
-
-    def _key(self, layer: Layer, owner: str | None):
-        # A masked layer is keyed by identity (the Configurator reuses one object per (layer, level));
-        # an unmasked one by value (channel pruning rebuilds equal layers).
-        if layer.weight_sparsity.mask is None:
-            return (layer, owner)
-        return ("id", id(layer), owner)
-
-    def layer_cost(self, layer: Layer, owner: str | None = None) -> float:
-        """Cost of one layer; ``owner``: the layer it is fused into (no cycles of its own)."""
-        key = self._key(layer, owner)
-        if key not in self._cache:
-            if owner is not None:
-                perf = self._sim.fused_layer_perf(layer, owner)
-            else:
-                perf = self._mod.simulate_layer(layer, self.spec)
-            if self.metric == "latency_s":
-                value = perf.total_cycles * self.spec.cycle_s
-            else:
-                value = self._sim.layer_result(layer, perf, self.spec).energy_pj_total
-            self._cache[key] = (value, layer)  # keeping the layer keeps its id unique
-        return self._cache[key][0]
+    def __post_init__(self) -> None:
+        require(self.metric in METRICS, f"allocation metric '{self.metric}' is unknown; use latency_s or energy_pj")
 
     def __call__(self, graph: LayerGraph) -> float:
-        self.evaluations += 1
-        if hasattr(self._mod, "simulate_graph") or not hasattr(self._sim, "fused_owners"):
-            rep = self._sim.simulate(graph, self.spec)  # totals are not sums (FPGA pipelines)
-            return rep.total.latency_s if self.metric == "latency_s" else rep.total.energy_pj
-        owners = self._sim.fused_owners(graph)
-        return float(sum(self.layer_cost(l, owners.get(l.name)) for l in graph.layers()))
+        return float(self.of(graph))
 
 
 class Configurator:
@@ -214,7 +184,7 @@ def additive(sensitivity: Sensitivity) -> Saliency:
     return lambda alloc: float(sum(sensitivity(n, s) for n, s in alloc.items()))
 
 
-def allocate(graph: LayerGraph, weights: dict[str, np.ndarray], pattern: Pattern, cost: CostModel,
+def allocate(graph: LayerGraph, weights: dict[str, np.ndarray], pattern: Pattern, cost: Cost,
              budget: float, saliency: Saliency, *, levels: tuple[float, ...] | None = None,
              layers: list[str] | None = None, criterion: str = "magnitude", seed: int = 0) -> Allocation:
     """Greedy latency/energy-saliency knapsack (module doc). Raises CosimError when no allocation
@@ -323,7 +293,7 @@ def _give_back(cur, now, budget, names, lv, try_cost, sal):
         _, cur, now = best
 
 
-def uniform_cost(graph: LayerGraph, weights: dict[str, np.ndarray], pattern: Pattern, cost: CostModel,
+def uniform_cost(graph: LayerGraph, weights: dict[str, np.ndarray], pattern: Pattern, cost: Cost,
                  sparsity: float, layers: list[str], criterion: str = "magnitude", seed: int = 0) -> float:
     """Cost of every layer in ``layers`` at the same sparsity."""
     conf = Configurator(graph, weights, pattern, criterion, seed)

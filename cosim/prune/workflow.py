@@ -284,6 +284,7 @@ def hardware_aware_allocation(workload: str | LayerGraph, pattern: Pattern, spec
     every datapath tried), the removed criterion score otherwise. With ``quant`` the cost is simulated at the quantized bit widths. Every weighted layer
     appears in the result (0.0 = left dense)."""
     from cosim.prune import allocation as al
+    from cosim.simulate import network_cost
 
     if isinstance(workload, str) and workload.lower() in _digits_archs():
         from cosim.prune import digits
@@ -309,7 +310,7 @@ def hardware_aware_allocation(workload: str | LayerGraph, pattern: Pattern, spec
     if quant is not None:
         graph = with_bits(graph, quant.bits, act_bits or quant.bits)
     require(bool(layers), f"workload '{graph.name}': no layer can take pattern '{pattern.label}'")
-    alloc = al.allocate(graph, w, pattern, al.CostModel(spec, metric), budget, saliency, levels=levels,
+    alloc = al.allocate(graph, w, pattern, al.Cost(network_cost(spec, metric), metric), budget, saliency, levels=levels,
                         layers=layers, criterion=criterion, seed=seed)
     full = {n: 0.0 for n in w}
     full.update(alloc.layer_sparsity)
