@@ -74,10 +74,22 @@ class Layer:
     act_density: float = 1.0
     # Free-form label of what the layer does in its network ("relu", "gelu", "maxpool", ...).
     kind: str = ""
+    # What the layer carries and what feeds it, as typed fields (not tags inside ``kind``):
+    bias: bool = False        # conv2d/linear add one bias per filter (counted by ``param_extras``)
+    affine: bool = False      # a norm with a scale and a shift per channel
+    relu_input: bool = False  # its input is a ReLU's output, zeros included (cosim.workloads.zoo)
 
     def __post_init__(self) -> None:
         where = f"layer '{self.name}'"
         require(bool(self.name), "layer name: must be a non-empty string")
+        if "+" in self.kind:
+            self._read_legacy_tags()
+        for f in ("bias", "affine", "relu_input"):
+            require(isinstance(getattr(self, f), bool), f"{where}: field '{f}' must be true or false")
+        require(not self.bias or self.op in ("conv2d", "linear"),
+                f"{where}: only conv2d and linear layers take a bias; drop 'bias' from this {self.op}")
+        require(not self.affine or self.op == "norm",
+                f"{where}: only norm layers are affine; drop 'affine' from this {self.op}")
         require(self.op in OPS, f"{where}: op '{self.op}' is not supported; use one of {', '.join(OPS)}")
         for f in ("in_channels", "out_channels", "in_h", "in_w", "kernel_h", "kernel_w", "stride_h",
                   "stride_w", "dilation_h", "dilation_w", "groups", "batch"):
@@ -116,6 +128,16 @@ class Layer:
             got = tuple(self.weight_sparsity.mask.shape)
             require(got == want, f"{where}: weight mask shape {got} does not match the layer's "
                                  f"(groups, N, K) = {want}; prune the layer as built")
+
+    def _read_legacy_tags(self) -> None:
+        """Workload files written before the typed fields spelled them as ``kind`` tags
+        (``conv+bias``, ``batchnorm+affine``, ``+relu-input``): read them into the fields."""
+        parts = self.kind.split("+")
+        legacy = {"bias": "bias", "affine": "affine", "relu-input": "relu_input"}
+        for tag in parts[1:]:
+            if tag in legacy:
+                object.__setattr__(self, legacy[tag], True)
+        object.__setattr__(self, "kind", "+".join([parts[0]] + [t for t in parts[1:] if t not in legacy]))
 
     # ---- shapes ---------------------------------------------------------------------------------
     @property
@@ -176,12 +198,12 @@ class Layer:
 
     @property
     def param_extras(self) -> int:
-        """Biases (kind contains 'bias'), affine norm parameters (kind contains 'affine'), embedding tables."""
+        """Biases (``bias``), affine norm parameters (``affine``: scale and shift) and embedding tables."""
         if self.op == "embedding":
             return self.in_channels * self.out_channels
-        if self.op == "norm" and "affine" in self.kind:
+        if self.affine:
             return 2 * self.out_channels
-        if self.has_weights and "bias" in self.kind:
+        if self.bias:
             return self.out_channels
         return 0
 

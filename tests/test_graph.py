@@ -97,3 +97,18 @@ def test_graph_batch_and_replace_keep_edges():
     assert g["fc1"].out_channels == 6 and g.successors("fc1") == ["fc2"]
     with pytest.raises(CosimError):
         g.with_batch(0)
+
+
+def test_bias_affine_and_relu_input_are_typed_fields():
+    conv = Layer.conv2d("c", 3, 8, 6, 3, bias=True)
+    assert conv.param_extras == 8 and Layer.conv2d("c", 3, 8, 6, 3).param_extras == 0
+    ln = Layer.vector("ln", "norm", 16, (1, 4), kind="layernorm", affine=True)
+    assert ln.param_extras == 32
+    # files written with the older '+tag' spelling read into the same fields
+    legacy = Layer.conv2d("c", 3, 8, 6, 3, kind="conv+bias+relu-input")
+    assert (legacy.kind, legacy.bias, legacy.relu_input) == ("conv", True, True)
+    assert legacy == Layer.conv2d("c", 3, 8, 6, 3, kind="conv", bias=True, relu_input=True)
+    with pytest.raises(CosimError, match="only conv2d and linear layers take a bias"):
+        Layer.vector("r", "act", 8, 4, kind="relu", bias=True)
+    with pytest.raises(CosimError, match="only norm layers are affine"):
+        Layer.linear("fc", 8, 4, affine=True)

@@ -144,7 +144,7 @@ def test_attention_block_matches_the_yaml_transformer_layer(tmp_path):
     assert set(g.predecessors("scores")) == {"query", "key"}
     assert set(g.predecessors("context")) == {"softmax", "value"}
     assert g["scale"].op == "add" and g["scale"].kind == "div-const"
-    assert g["ln1"].kind == "layernorm+affine" and g["ln1"].param_extras == 2 * 256
+    assert g["ln1"].kind == "layernorm" and g["ln1"].affine and g["ln1"].param_extras == 2 * 256
     assert g["gelu"].kind == "gelu" and g["softmax"].output_elems == 4 * 64 * 64
     assert load_onnx(path, seq="128").macs == load_yaml_workload(WORKLOADS / "tiny_transformer.yaml", seq=128).macs
     with pytest.raises(CosimError, match="dimension 1 \\('seq'\\) is symbolic; pass seq=<int>"):
@@ -164,7 +164,7 @@ def test_resnet_like_graph(tmp_path):
     assert g["conv1"].out_h == 8 and g["conv1"].pad_h == 1  # pads [0,0,1,1] → the symmetric pad giving 8×8
     assert set(g.predecessors("add")) == {"bn2", "bnd"} and g.predecessors("down") == ["relu0"]
     assert g.successors("relu0") == ["conv1", "down"]
-    assert g["gap"].kind == "global-avgpool+relu-input" and (g["gap"].kernel_h, g["gap"].out_h) == (8, 1)
+    assert g["gap"].kind == "global-avgpool" and g["gap"].relu_input and (g["gap"].kernel_h, g["gap"].out_h) == (8, 1)
     assert reads_relu_output(g["conv1"]) and reads_relu_output(g["down"]) and not reads_relu_output(g["fc"])
     bn_params = 2 * (16 + 32 + 32 + 32)
     assert g.params == want.params + 10 + bn_params  # fc bias + batch-norm scale/shift

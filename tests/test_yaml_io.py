@@ -39,9 +39,9 @@ layers:
     g = load_yaml_workload(p)
     assert g.name == "tiny" and [l.name for l in g.layers()] == ["c1", "r1", "p1", "c2", "gap", "fc"]
     c1, c2 = g["c1"], g["c2"]
-    assert (c1.in_channels, c1.in_h, c1.pad_h, c1.out_h, c1.kind) == (3, 32, 1, 32, "conv+bias")  # 'same' default
+    assert (c1.in_channels, c1.in_h, c1.pad_h, c1.out_h, c1.kind) == (3, 32, 1, 32, "conv") and c1.bias  # 'same' default
     assert (c2.in_h, c2.out_h) == (16, 7)
-    assert g["p1"].kind == "maxpool+relu-input" and reads_relu_output(c2)
+    assert g["p1"].kind == "maxpool" and g["p1"].relu_input and reads_relu_output(c2)
     assert (g["gap"].kernel_h, g["gap"].out_h) == (7, 1)
     assert (g["fc"].in_channels, g["fc"].in_w) == (32, 1)
     assert g.predecessors("fc") == ["gap"]

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from cosim.errors import CosimError
 from cosim.graph import LayerGraph
 from cosim.workloads import load_workload, zoo_names
-from cosim.workloads.zoo import RELU_INPUT, ZOO, mark_relu_inputs, reads_relu_output
+from cosim.workloads.zoo import ZOO, mark_relu_inputs, reads_relu_output
 
 # (name, exact params, published MACs, relative tolerance on MACs)
 PUBLISHED = [
@@ -107,7 +107,7 @@ def test_resnet_edges_form_residual_blocks():
     assert set(g.predecessors("layer1.1.add")) == {"layer1.1.bn3", "layer1.0.relu_out"}
     assert g.successors("layer1.0.relu_out") == ["layer1.1.conv1", "layer1.1.add"]
     assert g["layer2.0.conv2"].stride_h == 2 and g["layer2.0.conv1"].stride_h == 1  # v1.5
-    assert len(g.compute_layers()) == 54 and g["fc"].kind == "fc+bias"
+    assert len(g.compute_layers()) == 54 and g["fc"].kind == "fc" and g["fc"].bias
     assert sum(1 for l in g.layers() if l.op == "add") == 16
     # every layer but the stem is fed by another layer
     assert [l.name for l in g.layers() if not g.predecessors(l.name)] == ["conv1"]
@@ -134,9 +134,10 @@ def test_relu_input_tags_mark_layers_fed_by_relu():
     assert reads_relu_output(m["features.2.depthwise"]) and reads_relu_output(m["features.2.project"])
     assert not any(reads_relu_output(l) for l in ZOO["bert"]().layers())  # GELU keeps negatives
     # the graph pass agrees with the builder's inline tags
-    stripped = g.map_layers(lambda l: l.replace(kind=l.kind.replace("+" + RELU_INPUT, "")))
+    stripped = g.map_layers(lambda l: l.replace(relu_input=False))
     mark_relu_inputs(stripped)
-    assert [l.kind for l in stripped.layers()] == [l.kind for l in g.layers()]
+    assert [l.relu_input for l in stripped.layers()] == [l.relu_input for l in g.layers()]
+    assert stripped.layers() == g.layers()
 
 
 def test_aliases_and_load_workload():

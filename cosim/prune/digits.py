@@ -123,7 +123,7 @@ def to_layer_graph(net: Net, *, weight_bits: int = FLOAT_BITS, act_bits: int = F
     for l in net.layers:
         kw: dict = dict(act_bits=act_bits, out_bits=act_bits)
         if isinstance(l, (Conv, Dense)):
-            kw.update(weight_bits=weight_bits, kind=("conv" if isinstance(l, Conv) else "fc") + "+bias")
+            kw.update(weight_bits=weight_bits, kind="conv" if isinstance(l, Conv) else "fc", bias=True)
             if sparsity and l.name in sparsity:
                 kw["weight_sparsity"] = sparsity[l.name]
             if act_density and l.name in act_density:

@@ -115,14 +115,14 @@ def from_torch(model, example_input, name: str | None = None, weight_bits: int =
                 layer = Layer(name=lname, op="conv2d", in_channels=c, out_channels=mod.out_channels, in_h=h,
                               in_w=w, kernel_h=k[0], kernel_w=k[1], stride_h=st[0], stride_w=st[1],
                               pad_h=pad[0], pad_w=pad[1], dilation_h=dil[0], dilation_w=dil[1], groups=mod.groups,
-                              kind="conv" + ("+bias" if mod.bias is not None else ""), **bits)
+                              kind="conv", bias=mod.bias is not None, **bits)
                 weights[lname] = mod.weight.detach().cpu().numpy().reshape(
                     mod.groups, mod.out_channels // mod.groups, -1)
                 owners[lname] = node.target
             elif kind == "Linear":
                 tokens = int(np.prod(in_shape[1:-1])) if in_shape and len(in_shape) > 2 else 1
                 layer = Layer.linear(lname, mod.in_features, mod.out_features, tokens=tokens,
-                                     kind="fc" + ("+bias" if mod.bias is not None else ""), **bits)
+                                     kind="fc", bias=mod.bias is not None, **bits)
                 weights[lname] = mod.weight.detach().cpu().numpy().reshape(1, mod.out_features, mod.in_features)
                 owners[lname] = node.target
             elif kind in _ACT_MODULES:
@@ -131,7 +131,7 @@ def from_torch(model, example_input, name: str | None = None, weight_bits: int =
             elif kind in _NORM_MODULES:
                 c, h, w = _chw(out_shape)
                 affine = getattr(mod, "affine", getattr(mod, "elementwise_affine", False))
-                layer = Layer.vector(lname, "norm", c, (h, w), kind=_NORM_MODULES[kind] + ("+affine" if affine else ""))
+                layer = Layer.vector(lname, "norm", c, (h, w), kind=_NORM_MODULES[kind], affine=bool(affine))
             elif kind in ("MaxPool2d", "AvgPool2d"):
                 c, h, w = _chw(in_shape)
                 k = mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]

@@ -12,7 +12,7 @@
   ``Erf``, ``Sqrt``... → ``act``; ``Add``/``Sub``/``Mul``/``Div``/``Sum``/``Mean``/``Where``/``Max``/
   ``Min`` → ``add`` (kind = the op, ``-const`` when one operand is a constant);
   ``BatchNormalization``, ``LayerNormalization``, ``InstanceNormalization``, ``GroupNormalization``,
-  ``LRN`` → ``norm`` (``+affine`` when scale and shift are given); ``MaxPool``, ``AveragePool``
+  ``LRN`` → ``norm`` (``affine`` when scale and shift are given); ``MaxPool``, ``AveragePool``
   (ceil_mode too), ``Global*Pool`` → ``pool``; ``Reduce*`` → ``pool`` (global over H×W for 4-D inputs
   reduced over axes 2, 3, otherwise one read per input element); ``Softmax``/``LogSoftmax`` →
   ``softmax``; ``Concat`` of activations → ``concat``; ``Gather`` from a constant table → ``embedding``.
@@ -32,7 +32,7 @@ With ``with_weights=True`` the graph carries ``graph.weights``: a dict layer nam
 shape (groups, N, K), the layer's GEMM view (the layout of ``Sparsity.mask``), so pruning criteria can
 read real magnitudes. Layers whose weight values are not stored in the file (computed constants) have
 no entry. It is a plain attribute of this LayerGraph instance: ``copy`` and ``map_layers`` do not carry
-it. Layers whose input is a ReLU output are tagged ``relu-input`` as in cosim.workloads.zoo.
+it. Layers whose input is a ReLU output get ``relu_input`` as in cosim.workloads.zoo.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ class _Importer:
         elif op in _NORM:
             affine = len(node.input) >= 3 and node.input[2] != ""  # scale and shift given
             layout = "tokens" if op == "LayerNormalization" else "nc"  # which axis the parameters run along
-            self.vector(node, index, acts, "norm", _NORM[op] + ("+affine" if affine else ""), layout)
+            self.vector(node, index, acts, "norm", _NORM[op], layout, affine=affine)
         elif op in ("Softmax", "LogSoftmax"):
             self.vector(node, index, acts, "softmax", op.lower())
         elif op == "Concat":
@@ -295,10 +295,11 @@ class _Importer:
             return self.attr(node, name)
         return self.const(node.input[position]) if node.input[position] else None
 
-    def vector(self, node, index, acts, op: str, kind: str, layout: str = "tokens") -> None:
+    def vector(self, node, index, acts, op: str, kind: str, layout: str = "tokens", affine: bool = False) -> None:
         shape = self.shape(node, node.output[0])
         c, h, w = self.chw_nc(shape) if layout == "nc" else self.chw(shape)
-        self.emit(node, index, acts, dict(op=op, in_channels=c, out_channels=c, in_h=h, in_w=w, kind=kind))
+        self.emit(node, index, acts, dict(op=op, in_channels=c, out_channels=c, in_h=h, in_w=w, kind=kind,
+                                          affine=affine))
 
     def conv(self, node, index, acts) -> None:
         x, wname = node.input[0], node.input[1]
@@ -341,7 +342,7 @@ class _Importer:
         self.emit(node, index, acts, dict(op="conv2d", in_channels=c, out_channels=m, in_h=sizes[0], in_w=sizes[1],
                                           kernel_h=ks[0], kernel_w=ks[1], stride_h=strides[0], stride_w=strides[1],
                                           pad_h=out[0], pad_w=out[1], dilation_h=dils[0], dilation_w=dils[1],
-                                          groups=groups, kind=kind + ("+bias" if bias else "")), weight)
+                                          groups=groups, kind=kind, bias=bias), weight)
 
     def gemm(self, node, index, acts) -> None:
         a, b = node.input[0], node.input[1]
@@ -360,14 +361,14 @@ class _Importer:
                 arr = arr if node.op_type == "Gemm" and self.attr(node, "transB", 0) else arr.T
             w = None if arr is None else arr[None]
             self.emit(node, index, acts, dict(op="linear", in_channels=k, out_channels=n, in_w=tokens,
-                                              kind="fc" + ("+bias" if bias else "")), w)
+                                              kind="fc", bias=bias), w)
         elif self.is_const(a) and not self.is_const(b) and len(sa) == 2:
             m, k = sa
             tokens = self.rows(math.prod(sb[:-2]) * sb[-1]) if len(sb) > 2 else self.rows(sb[-1])
             arr = self.const(a) if self.weights is not None else None
             w = None if arr is None else arr[None]
             self.emit(node, index, acts, dict(op="linear", in_channels=k, out_channels=m, in_w=tokens,
-                                              kind="fc" + ("+bias" if bias else "")), w)
+                                              kind="fc", bias=bias), w)
         else:
             out = self.shape(node, node.output[0])
             m, k, n = sa[-2], sa[-1], sb[-1]
@@ -387,9 +388,9 @@ class _Importer:
             return False
         p = self.pending[prod]
         size = math.prod(self.const_shape(other[0]))
-        if p["op"] not in ("linear", "conv2d") or "bias" in p["kind"] or size != p["out_channels"]:
+        if p["op"] not in ("linear", "conv2d") or p.get("bias") or size != p["out_channels"]:
             return False
-        p["kind"] += "+bias"
+        p["bias"] = True
         self.alias(node, acts[0])
         return True
 

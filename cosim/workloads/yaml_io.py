@@ -35,7 +35,8 @@ add, softmax, concat   channels, hw                 embedding  vocab, width, tok
 Missing ``in``/``hw``/``channels`` are inferred from the first input's output; given ones must agree.
 Layer-level keys beside the op: ``name`` (required), ``inputs`` (default: the previous layer; ``[]``
 reads the graph input), ``kind`` (used verbatim; otherwise derived: ``conv``, ``fc``, the function,
-``<type>norm``..., plus ``+bias``/``+affine`` and ``+relu-input`` per cosim.workloads.zoo's convention),
+``<type>norm``...; older files' ``+bias``/``+affine``/``+relu-input`` tags are read into the Layer's
+typed ``bias``/``affine``/``relu_input``; ``relu_input`` is derived from the inputs unless given),
 ``batch``, ``weight_bits``, ``act_bits``, ``out_bits`` (default: act_bits), ``act_density``, and
 ``sparsity`` ('2:4', or {kind, density, n, m, block_h, block_w}). Masks are not stored in YAML.
 Every bad input is a one-line CosimError naming the layer and the field.
@@ -54,10 +55,11 @@ from cosim.errors import CosimError, require
 from cosim.graph import OPS, Layer, LayerGraph
 from cosim.outputs import write_atomic
 from cosim.sparsity import Sparsity
-from cosim.workloads.zoo import RELU_INPUT, _is_relu, tags
+from cosim.workloads.zoo import _is_relu, passes_relu_zeros
 
 _TOP = ("name", "source", "description", "params", "input", "layers")
-_COMMON = ("name", "inputs", "kind", "batch", "weight_bits", "act_bits", "out_bits", "act_density", "sparsity")
+_COMMON = ("name", "inputs", "kind", "batch", "weight_bits", "act_bits", "out_bits", "act_density", "sparsity",
+           "relu_input")
 _VEC = ("channels", "hw")
 _FIELDS = {
     "conv2d": ("in", "out", "hw", "kernel", "stride", "padding", "dilation", "groups", "bias"),
@@ -71,6 +73,7 @@ _FIELDS = {
 }
 _SCALAR = {"act": "function", "norm": "type", "pool": "type"}
 _LONG = tuple(f for f in Layer.__dataclass_fields__ if f not in ("name", "op", "kind", "weight_sparsity"))
+_FLAGS = ("bias", "affine", "relu_input")  # Layer's typed booleans, long form
 _GLOBAL = {"batch": 1, "weight_bits": 8, "act_bits": 8}
 _MISSING = object()
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -171,23 +174,21 @@ class _Reader:
         for s in inputs:
             require(s in self.shapes, f"{where}: input '{s}' is not a layer defined before it")
         common = self.common(where, entry)
-        explicit_kind = "kind" in entry
         if "op" in entry:
-            fields = {k: self.int(where, body, k, minimum=0 if k.startswith("pad") else 1)
-                      for k in body if k not in ("act_density",)}
-            layer = self.make(where, name, op, fields, common, entry.get("kind", ""))
+            fields = {k: self.flag(where, body, k, False) if k in _FLAGS else
+                      self.int(where, body, k, minimum=0 if k.startswith("pad") else 1)
+                      for k in body if k not in ("act_density", "number_format")}
+            if "number_format" in body:
+                fields["number_format"] = body["number_format"]
+            kind = entry.get("kind", "")
         else:
             fields, kind = self.shorthand(where, op, body, inputs)
             kind = entry.get("kind", kind)
-            require(isinstance(kind, str), f"{where}: field 'kind' must be a string, got {kind!r}")
-            extra = [t for t, on in (("bias", fields.pop("_bias", False)), ("affine", fields.pop("_affine", False)))
-                     if on and t not in kind.split("+")]
-            kind = "+".join([kind] + extra) if kind else "+".join(extra)
-            if not explicit_kind and any(s in self.relu_out for s in inputs):
-                kind += "+" + RELU_INPUT
-            layer = self.make(where, name, op, fields, common, kind)
+        require(isinstance(kind, str), f"{where}: field 'kind' must be a string, got {kind!r}")
         fed = any(s in self.relu_out for s in inputs)
-        if _is_relu(layer) or (fed and layer.op == "pool" and "max" in layer.kind):
+        layer = self.make(where, name, op, {**fields, "relu_input": self.flag(where, entry, "relu_input", fed)},
+                          common, kind)
+        if _is_relu(layer) or (fed and passes_relu_zeros(layer)):
             self.relu_out.add(name)
         self.shapes[name] = (layer.out_channels, layer.out_h, layer.out_w)
         return layer, inputs
@@ -254,7 +255,7 @@ class _Reader:
             return dict(in_channels=c, out_channels=self.int(where, b, "out"), in_h=hw[0], in_w=hw[1],
                         kernel_h=k[0], kernel_w=k[1], stride_h=s[0], stride_w=s[1], pad_h=p[0], pad_w=p[1],
                         dilation_h=dil[0], dilation_w=dil[1], groups=self.int(where, b, "groups", 1),
-                        _bias=self.flag(where, b, "bias", False)), "conv"
+                        bias=self.flag(where, b, "bias", False)), "conv"
         if op == "linear":
             if "in" in b:
                 f = self.int(where, b, "in")
@@ -267,7 +268,7 @@ class _Reader:
             else:
                 f = self.int(where, b, "in", why=why)
             return dict(in_channels=f, out_channels=self.int(where, b, "out"), in_w=self.int(where, b, "tokens", t0),
-                        _bias=self.flag(where, b, "bias", False)), "fc"
+                        bias=self.flag(where, b, "bias", False)), "fc"
         if op == "matmul":
             heads, m, n, k = (self.int(where, b, x, d) for x, d in (("heads", 1), ("m", _MISSING), ("n", _MISSING),
                                                                       ("k", _MISSING)))
@@ -305,7 +306,7 @@ class _Reader:
         if op == "norm":
             t = b.get("type", "batchnorm")
             require(isinstance(t, str) and t != "", f"{where}: field 'type' must be a name, got {t!r}")
-            fields["_affine"] = self.flag(where, b, "affine", True)
+            fields["affine"] = self.flag(where, b, "affine", True)
             return fields, t if t.endswith("norm") else t + "norm"
         return fields, op
 
@@ -401,9 +402,10 @@ def _shorthand(layer: Layer) -> dict:
         body = {"in": l.in_channels, "out": l.out_channels, "hw": _hw(l.in_h, l.in_w),
                 "kernel": _hw(l.kernel_h, l.kernel_w), "stride": _hw(l.stride_h, l.stride_w),
                 "padding": _hw(l.pad_h, l.pad_w), "dilation": _hw(l.dilation_h, l.dilation_w), "groups": l.groups}
-        return {k: v for k, v in body.items() if k not in ("stride", "dilation", "groups") or v != 1}
+        body["bias"] = l.bias
+        return {k: v for k, v in body.items() if k not in ("stride", "dilation", "groups", "bias") or v != 1}
     if l.op == "linear":
-        return {"in": l.in_channels, "out": l.out_channels, "tokens": l.in_w}
+        return {"in": l.in_channels, "out": l.out_channels, "tokens": l.in_w, **({"bias": True} if l.bias else {})}
     if l.op == "matmul":
         return {"m": l.in_w, "n": l.out_channels // l.groups, "k": l.in_channels // l.groups, "heads": l.groups}
     if l.op == "embedding":
@@ -412,7 +414,7 @@ def _shorthand(layer: Layer) -> dict:
     if l.op == "pool":
         body.update(kernel=_hw(l.kernel_h, l.kernel_w), stride=_hw(l.stride_h, l.stride_w),
                     padding=_hw(l.pad_h, l.pad_w))
-    if l.op == "norm" and "affine" not in tags(l):
+    if l.op == "norm" and not l.affine:
         body["affine"] = False
     return body
 
@@ -443,6 +445,8 @@ def dump_yaml_workload(graph: LayerGraph, path: str | Path) -> None:
         if inputs != ([previous] if previous else []):
             e["inputs"] = inputs
         e["kind"] = l.kind  # verbatim, so no tag is derived twice
+        if l.relu_input != any(s in reader.relu_out for s in inputs):  # not what reading would derive
+            e["relu_input"] = l.relu_input
         for k, v in glob.items():
             if getattr(l, k) != v:
                 e[k] = getattr(l, k)

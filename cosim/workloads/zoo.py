@@ -12,15 +12,15 @@ Vector layers are explicit: ``norm`` (batch/layer norm), ``act``, ``pool``, resi
 ``softmax``, ``embedding``. Dropout is omitted (identity at inference); the attention scale 1/√d is
 folded into the softmax. Flattening is a view: the linear layer after it takes C·H·W features.
 
-Layer ``kind`` convention: tags joined by ``+``. The first tag says what the layer is (``conv``,
-``fc``, ``qkv``, ``relu``, ``gelu``, ``batchnorm``, ``maxpool``, ``residual``, ...); further tags:
+Layer ``kind`` says what the layer is in its network (``conv``, ``fc``, ``qkv``, ``relu``, ``gelu``,
+``batchnorm``, ``maxpool``, ``residual``, ...). What it carries is typed on the Layer:
 
 * ``bias``  — the layer adds a bias (counted by ``Layer.param_extras``);
 * ``affine`` — a norm with learned scale and shift (2·C parameters in ``param_extras``);
-* ``relu-input`` (:data:`RELU_INPUT`) — the layer's input is produced by a ReLU/ReLU6, directly or
-  through a max-pool, so it is non-negative with exact zeros: the layers whose activation sparsity can
-  be annotated (``act_density``) and exploited by zero-skipping datapaths. See :func:`reads_relu_output`
-  and :func:`mark_relu_inputs` (which importers apply to graphs they build).
+* ``relu_input`` — the layer's input is produced by a ReLU/ReLU6, directly or through a max-pool, so it
+  is non-negative with exact zeros: the layers whose activation sparsity can be annotated
+  (``act_density``) and exploited by zero-skipping datapaths. See :func:`reads_relu_output` and
+  :func:`mark_relu_inputs` (which importers apply to graphs they build).
 """
 
 from __future__ import annotations
@@ -32,22 +32,21 @@ from typing import Callable, Iterable
 from cosim.errors import CosimError, require
 from cosim.graph import Layer, LayerGraph
 
-RELU_INPUT = "relu-input"
-_RELU_KINDS = ("relu", "relu6", "relu-clip")  # first tags of activations that output ReLU zeros
-
-
-def tags(layer: Layer) -> list[str]:
-    return layer.kind.split("+") if layer.kind else []
+_RELU_KINDS = ("relu", "relu6", "relu-clip")  # kinds of activations that output ReLU zeros
 
 
 def reads_relu_output(layer: Layer) -> bool:
-    """True when the layer's input carries the zeros of a ReLU (tag ``relu-input``)."""
-    return RELU_INPUT in tags(layer)
+    """True when the layer's input carries the zeros of a ReLU (``Layer.relu_input``)."""
+    return layer.relu_input
 
 
 def _is_relu(layer: Layer) -> bool:
-    t = tags(layer)
-    return layer.op == "act" and bool(t) and t[0] in _RELU_KINDS
+    return layer.op == "act" and layer.kind.split("+")[0] in _RELU_KINDS
+
+
+def passes_relu_zeros(layer: Layer) -> bool:
+    """A max-pool of ReLU outputs still holds their zeros (and only non-negative values)."""
+    return layer.op == "pool" and layer.kind.startswith("max")
 
 
 def mark_relu_inputs(graph: LayerGraph) -> LayerGraph:
@@ -55,10 +54,10 @@ def mark_relu_inputs(graph: LayerGraph) -> LayerGraph:
     relu_out: set[str] = set()
     for layer in graph.layers():
         fed = any(p in relu_out for p in graph.predecessors(layer.name))
-        if _is_relu(layer) or (fed and layer.op == "pool" and "max" in layer.kind):
+        if _is_relu(layer) or (fed and passes_relu_zeros(layer)):
             relu_out.add(layer.name)
-        if fed and not reads_relu_output(layer):
-            graph.replace(layer.replace(kind="+".join(tags(layer) + [RELU_INPUT])))
+        if fed and not layer.relu_input:
+            graph.replace(layer.replace(relu_input=True))
     return graph
 
 
@@ -78,17 +77,14 @@ class _Net:
         self.shapes[layer.name] = (layer.out_channels, layer.out_h, layer.out_w)
         return layer.name
 
-    def _kind(self, kind: str, inputs: Iterable[str | None], bias: bool = False) -> str:
-        if bias:
-            kind += "+bias"
-        if any(s in self.relu_out for s in inputs):
-            kind += "+" + RELU_INPUT
-        return kind
+    def _fed(self, inputs: Iterable[str | None]) -> bool:
+        """Whether any of ``inputs`` carries ReLU zeros (the layer's ``relu_input``)."""
+        return any(s in self.relu_out for s in inputs)
 
     def conv(self, name, src, out, kernel, stride=1, padding=None, groups=1, bias=False, kind="conv"):
         c, h, w = self.shapes[src]
         return self._add(Layer.conv2d(name, c, out, (h, w), kernel, stride, padding, groups,
-                                      kind=self._kind(kind, [src], bias), **self.kw), [src])
+                                      kind=kind, bias=bias, relu_input=self._fed([src]), **self.kw), [src])
 
     def linear(self, name, src, out, bias=True, kind="fc", tokens=None):
         c, h, w = self.shapes[src]
@@ -97,21 +93,22 @@ class _Net:
         else:
             features = c
         return self._add(Layer.linear(name, features, out, tokens,
-                                      kind=self._kind(kind, [src], bias), **self.kw), [src])
+                                      kind=kind, bias=bias, relu_input=self._fed([src]), **self.kw), [src])
 
     def matmul(self, name, srcs, m, n, k, heads, kind):
-        return self._add(Layer.matmul(name, m, n, k, heads, kind=self._kind(kind, srcs), **self.kw), srcs)
+        return self._add(Layer.matmul(name, m, n, k, heads, kind=kind, relu_input=self._fed(srcs), **self.kw), srcs)
 
-    def vector(self, name, op, srcs, kind):
+    def vector(self, name, op, srcs, kind, affine=False):
         srcs = [srcs] if isinstance(srcs, str) or srcs is None else srcs
         c, h, w = self.shapes[srcs[0]]
-        out = self._add(Layer.vector(name, op, c, (h, w), kind=self._kind(kind, srcs), **self.kw), srcs)
+        out = self._add(Layer.vector(name, op, c, (h, w), kind=kind, affine=affine, relu_input=self._fed(srcs),
+                                     **self.kw), srcs)
         if op == "act" and kind in _RELU_KINDS:
             self.relu_out.add(out)
         return out
 
     def bn(self, name, src):
-        return self.vector(name, "norm", src, "batchnorm+affine")
+        return self.vector(name, "norm", src, "batchnorm", affine=True)
 
     def act(self, name, src, kind="relu"):
         return self.vector(name, "act", src, kind)
@@ -119,7 +116,7 @@ class _Net:
     def pool(self, name, src, kernel, stride, padding=0, kind="maxpool"):
         c, h, w = self.shapes[src]
         out = self._add(Layer.pool(name, c, (h, w), kernel, stride, padding,
-                                   kind=self._kind(kind, [src]), **self.kw), [src])
+                                   kind=kind, relu_input=self._fed([src]), **self.kw), [src])
         if kind == "maxpool" and src in self.relu_out:
             self.relu_out.add(out)
         return out
@@ -127,7 +124,7 @@ class _Net:
     def global_pool(self, name, src):
         c, h, w = self.shapes[src]
         return self._add(Layer(name=name, op="pool", in_channels=c, out_channels=c, in_h=h, in_w=w,
-                               kernel_h=h, kernel_w=w, kind=self._kind("global-avgpool", [src]),
+                               kernel_h=h, kernel_w=w, kind="global-avgpool", relu_input=self._fed([src]),
                                **self.kw), [src])
 
     def embedding(self, name, vocab, width, tokens, kind):
@@ -389,14 +386,14 @@ def bert(seq_len: int = 128, layers: int = 12, width: int = 768, heads: int = 12
                                                         "position-embedding")], "add")
     e = n.vector("embeddings.add2", "add",
                  [e, n.embedding("embeddings.token_type", type_vocab, width, seq_len, "type-embedding")], "add")
-    x = n.vector("embeddings.ln", "norm", e, "layernorm+affine")
+    x = n.vector("embeddings.ln", "norm", e, "layernorm", affine=True)
     for i in range(layers):
         p = f"encoder.{i}."
         a = _attention(n, p, x, width, heads, seq_len, seq_len, fused_qkv=False)
-        x = n.vector(p + "ln1", "norm", n.vector(p + "attn_add", "add", [a, x], "residual"), "layernorm+affine")
+        x = n.vector(p + "ln1", "norm", n.vector(p + "attn_add", "add", [a, x], "residual"), "layernorm", affine=True)
         f = n.act(p + "gelu", n.linear(p + "ffn_up", x, ffn, kind="ffn-up"), "gelu")
         f = n.linear(p + "ffn_down", f, width, kind="ffn-down")
-        x = n.vector(p + "ln2", "norm", n.vector(p + "ffn_add", "add", [f, x], "residual"), "layernorm+affine")
+        x = n.vector(p + "ln2", "norm", n.vector(p + "ffn_add", "add", [f, x], "residual"), "layernorm", affine=True)
     if pooler:
         n.act("pooler.tanh", n.linear("pooler.dense", x, width, kind="pooler", tokens=1), "tanh")
     return n.graph
@@ -424,14 +421,14 @@ def gpt(seq_len: int = 128, layers: int = 12, width: int = 768, heads: int = 12,
                  "add")
     for i in range(layers):
         p = f"h.{i}."
-        a = _attention(n, p, n.vector(p + "ln1", "norm", x, "layernorm+affine"), width, heads, seq_len, keys,
+        a = _attention(n, p, n.vector(p + "ln1", "norm", x, "layernorm", affine=True), width, heads, seq_len, keys,
                        fused_qkv=True)
         x = n.vector(p + "attn_add", "add", [a, x], "residual")
-        f = n.linear(p + "mlp_up", n.vector(p + "ln2", "norm", x, "layernorm+affine"), mlp_ratio * width,
+        f = n.linear(p + "mlp_up", n.vector(p + "ln2", "norm", x, "layernorm", affine=True), mlp_ratio * width,
                      kind="ffn-up")
         f = n.linear(p + "mlp_down", n.act(p + "gelu", f, "gelu"), width, kind="ffn-down")
         x = n.vector(p + "mlp_add", "add", [f, x], "residual")
-    x = n.vector("ln_f", "norm", x, "layernorm+affine")
+    x = n.vector("ln_f", "norm", x, "layernorm", affine=True)
     if lm_head:
         n.linear("lm_head", x, vocab, bias=False, kind="lm-head+tied")
     return n.graph
