@@ -180,3 +180,27 @@ def expected_lane_imbalance(trials: int, p: float, lanes: int) -> float:
     """Expected busiest lane over the mean lane, E[max] / (trials · p) (≥ 1; 1.0 when nothing is kept)."""
     mean = trials * p
     return expected_max_binomial(trials, p, lanes) / mean if mean > 0 else 1.0
+
+
+# ---- does a layer's weight pattern run as a hardware N:M pattern? -------------------------------
+def nm_fits(n: int, m: int, hw_n: int, hw_m: int) -> bool:
+    """Does every row pruned n:m (no mask known) satisfy hw_n:hw_m? Only when each hw_m-block of K is
+    guaranteed at most hw_n nonzeros: whole n:m groups inside it, or one n:m group spanning it."""
+    if m % hw_m == 0:  # one n:m group spans m/hw_m hardware groups: all n may land in one of them
+        return n <= hw_n
+    if hw_m % m == 0:  # a hardware group spans hw_m/m whole n:m groups
+        return n * (hw_m // m) <= hw_n
+    return False
+
+
+def runs_as_nm(sp: Sparsity, hw_n: int, hw_m: int) -> bool:
+    """The one check every datapath uses: can weights of ``sp`` run on hw_n:hw_m skipping hardware?
+
+    With a mask, every hw_m-block of every row must hold at most hw_n nonzeros (checked by the Numba
+    kernel ``first_nm_violation``); without one, only a declared N:M pattern that :func:`nm_fits`
+    guarantees qualifies (an unstructured or block pattern at the same density does not)."""
+    if sp.mask is not None:
+        from cosim.kernels.nm import first_nm_violation  # Numba: imported where a mask is checked
+
+        return first_nm_violation(sp.mask, hw_n, hw_m) is None
+    return sp.kind == "nm" and nm_fits(sp.n, sp.m, hw_n, hw_m)

@@ -149,3 +149,19 @@ def test_imbalance_at_least_one_and_grows_with_lanes(trials, p, lanes):
     imb = expected_lane_imbalance(trials, p, lanes)
     assert imb >= 1 - 1e-9
     assert expected_lane_imbalance(trials, p, lanes + 1) >= imb - 1e-9
+
+
+def test_runs_as_nm_is_one_check_for_declared_patterns_and_masks():
+    from cosim.sparsity import runs_as_nm
+
+    nm = Sparsity.nm_pattern
+    assert runs_as_nm(nm(2, 4), 2, 4) and runs_as_nm(nm(1, 4), 2, 4)
+    # 2:8 puts both kept weights of a group of 8 anywhere: one 4-block may hold 2 -> fits 2:4
+    assert runs_as_nm(nm(2, 8), 2, 4) and not runs_as_nm(nm(4, 8), 2, 4)
+    assert runs_as_nm(nm(1, 2), 2, 4) and not runs_as_nm(nm(2, 4), 1, 4)
+    assert not runs_as_nm(nm(2, 3), 2, 4)  # groups of 3 straddle groups of 4
+    assert not runs_as_nm(Sparsity(kind="unstructured", density=0.5), 2, 4)  # no guarantee without a mask
+    ok = np.array([[[1, 0, 1, 0, 0, 1, 1, 0]]], dtype=bool)
+    bad = np.array([[[1, 1, 1, 0, 0, 0, 0, 1]]], dtype=bool)
+    assert runs_as_nm(Sparsity.from_mask(ok, kind="unstructured"), 2, 4)
+    assert not runs_as_nm(Sparsity.from_mask(bad, kind="unstructured"), 2, 4)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from cosim.errors import require
-from cosim.hw.loader import register_kind
 from cosim.hw.schema import from_mapping
 from cosim.hw.spec import DramSpec, EnergySpec, SramSpec
 
@@ -278,5 +277,3 @@ class FpgaSpec:
 def fpga_spec_from_mapping(data: Mapping[str, Any]) -> FpgaSpec:
     return from_mapping(FpgaSpec, data)
 
-
-register_kind("fpga", fpga_spec_from_mapping)

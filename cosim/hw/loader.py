@@ -17,27 +17,30 @@ from cosim.errors import CosimError
 from cosim.hw.schema import from_mapping
 from cosim.hw.spec import SystolicSpec
 
-# kind → callable(mapping) -> spec. Datapath modules register their spec classes here.
+# kind → callable(mapping) -> spec. The built-in kinds other than systolic are imported when first
+# asked for (module, builder), so loading a systolic preset never imports the others.
 _KINDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "systolic": lambda d: from_mapping(SystolicSpec, d),
 }
+_BUILTIN = {"sparse_tensor_core": ("cosim.hw.stc_spec", "build_spec"),
+            "fpga": ("cosim.hw.fpga_spec", "fpga_spec_from_mapping")}
 
 
 def register_kind(kind: str, builder: Callable[[Mapping[str, Any]], Any]) -> None:
+    """Add an accelerator kind (a plug-in datapath's spec builder: mapping -> spec)."""
     _KINDS[kind] = builder
 
 
-def _ensure_kinds_registered() -> None:
-    # Importing the datapath spec modules registers their kinds; a module missing from the install is
-    # skipped (its kind then stays unknown), any other import error is raised.
-    import importlib
+def _builder(kind: str) -> Callable[[Mapping[str, Any]], Any]:
+    if kind not in _KINDS and kind in _BUILTIN:
+        import importlib
 
-    for mod in ("cosim.hw.stc_spec", "cosim.hw.fpga_spec"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
+        module, name = _BUILTIN[kind]
+        _KINDS[kind] = getattr(importlib.import_module(module), name)
+    if kind not in _KINDS:
+        known = ", ".join(sorted(set(_KINDS) | set(_BUILTIN)))
+        raise CosimError(f"kind: '{str(kind)[:40]}' is not a known accelerator kind; use one of {known}")
+    return _KINDS[kind]
 
 
 def preset_dir(kind: str = "accelerators") -> Path:
@@ -68,15 +71,14 @@ def read_yaml(path: Path, what: str) -> Any:
 
 
 def spec_from_mapping(data: Mapping[str, Any], default_name: str = "accelerator") -> Any:
-    _ensure_kinds_registered()
     if not isinstance(data, Mapping):
         raise CosimError(f"accelerator spec '{default_name}' must be a YAML mapping of fields, got {type(data).__name__}")
     data = dict(data)
     data.setdefault("name", default_name)
     kind = data.get("kind", "systolic")
-    if kind not in _KINDS:
-        raise CosimError(f"kind: '{kind}' is not a known accelerator kind; use one of {', '.join(sorted(_KINDS))}")
-    return _KINDS[kind](data)
+    if not isinstance(kind, str):
+        raise CosimError(f"kind: must be a name (systolic, sparse_tensor_core, fpga), got {type(kind).__name__}")
+    return _builder(kind)(data)
 
 
 def load_accelerator(name_or_path: str | Path) -> Any:

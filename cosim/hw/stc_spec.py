@@ -29,7 +29,6 @@ from typing import Any, Literal, Mapping
 import yaml
 
 from cosim.errors import CosimError, require
-from cosim.hw.loader import register_kind
 from cosim.hw.schema import from_mapping
 from cosim.hw.spec import DramSpec, EnergySpec, SparseFeatures, SramSpec
 
@@ -247,5 +246,3 @@ def metadata_bits_per_kept(m: int) -> int:
     (2 bits for 2:4, as NVIDIA's sparse tensor cores store it)."""
     return max(1, math.ceil(math.log2(m))) if m > 1 else 0
 
-
-register_kind("sparse_tensor_core", build_spec)

@@ -1,10 +1,10 @@
 """Hardware-aware per-layer sparsity: prune hardest where it pays on the target datapath.
 
-The cost model is cosim's own simulator: a candidate allocation (a sparsity per layer) is applied to
-the graph — masks for fine-grained patterns, smaller dims for channel pruning — and simulated on the
-accelerator (the datapath's ``simulate_layer`` per layer, cached; or ``cosim.simulate`` where the
-datapath's network totals are not sums, as in FPGA pipelines). The budget is a latency (s) or an
-energy (pJ).
+The cost is a function of the pruned graph handed in by the caller (:class:`Cost`); the CLI and the
+workflow pass ``cosim.simulate.network_cost(spec, metric)``, the simulator's own network totals through
+its value-keyed cache: a candidate allocation (a sparsity per layer) is applied to the graph — masks
+for fine-grained patterns, smaller dims for channel pruning — and simulated on the accelerator. The
+budget is a latency (s) or an energy (pJ).
 
 The search is the greedy latency-saliency knapsack of HALP (Shen et al., NeurIPS 2022, "Structural
 Pruning via Latency-Saliency Knapsack") with NetAdapt's (Yang et al., ECCV 2018) rule of measuring

@@ -14,7 +14,6 @@ backward pass treats them as identity (straight-through estimator, Bengio et al.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from dataclasses import dataclass, field
 from typing import Callable
@@ -30,11 +29,9 @@ Quant = Callable[[np.ndarray], np.ndarray] | None
 def single_blas_thread():
     """A context running BLAS on one thread. The GEMMs here are tiny (≤ 1024×576): a multithreaded
     BLAS spends far longer synchronising than computing (measured 80× slower for the digits MLP on a
-    shared 2-core machine). Uses threadpoolctl where installed; otherwise leaves BLAS as it is."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only speed depends on it
-        return contextlib.nullcontext()
+    shared 2-core machine). (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits  # a dependency; imported where training runs
+
     return threadpool_limits(limits=1, user_api="blas")
 
 

@@ -225,13 +225,10 @@ def check_mask(mask: np.ndarray, pattern: Pattern, layer: str = "") -> None:
     """Raise CosimError unless ``mask`` honours ``pattern`` exactly."""
     where = f"layer '{layer}'" if layer else "mask"
     if pattern.kind == "nm" and pattern.axis == "k":
-        try:  # the shared Numba validator, where this cosim has it
-            from cosim.kernels import check_nm
-        except ImportError:
-            check_nm = None
-        if check_nm is not None:
-            check_nm(mask, pattern.n, pattern.m, where)
-            return
+        from cosim.kernels import check_nm  # the shared Numba validator
+
+        check_nm(mask, pattern.n, pattern.m, where)
+        return
     if pattern.kind == "nm":
         bad = nm_violations(mask, pattern.n, pattern.m, pattern.axis)
         require(bad == 0, f"{where}: {bad} groups of {pattern.m} keep more than {pattern.n} weights")

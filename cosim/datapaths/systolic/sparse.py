@@ -67,6 +67,7 @@ from cosim.datapaths.systolic.masks import MASK_SEED, MaskSource, layer_mask, on
 from cosim.errors import CosimError
 from cosim.graph import Layer
 from cosim.hw.spec import SparseFeatures
+from cosim.sparsity import runs_as_nm
 
 
 # ---- how the weights run -------------------------------------------------------------------------
@@ -82,16 +83,6 @@ class WeightRun:
 def _parse_pattern(text: str) -> tuple[int, int]:
     n, m = text.split(":")
     return int(n), int(m)
-
-
-def nm_fits(n: int, m: int, hw_n: int, hw_m: int) -> bool:
-    """Does every row pruned n:m (no mask known) satisfy hw_n:hw_m? Only when each hw_m-block of K is
-    guaranteed at most hw_n nonzeros: whole n:m groups inside it, or one n:m group spanning it."""
-    if m % hw_m == 0:
-        return n <= hw_n
-    if hw_m % m == 0:
-        return n * (hw_m // m) <= hw_n
-    return False
 
 
 def weight_run(layer: Layer, spec: Any) -> WeightRun:
@@ -116,10 +107,7 @@ def weight_run(layer: Layer, spec: Any) -> WeightRun:
     best: tuple[int, int, int] | None = None
     for text in feats.nm_patterns:
         hw_n, hw_m = _parse_pattern(text)
-        if sp.mask is not None:
-            ok = kernels.first_nm_violation(sp.mask, hw_n, hw_m) is None
-        else:
-            ok = sp.kind == "nm" and nm_fits(sp.n, sp.m, hw_n, hw_m)
+        ok = runs_as_nm(sp, hw_n, hw_m)
         slots = mp.ceil_div(k, hw_m) * hw_n
         if ok and (best is None or slots < best[0]):
             best = (slots, hw_n, hw_m)

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 from cosim.perf import Details
 
+# Below this share of issued math doing useful MACs, a compute-bound GEMM is reported as bound by its
+# tiles (cosim.perf.BOUNDS): a reporting threshold, not a model parameter.
+TILE_BOUND_EFFICIENCY = 0.5
+
 
 def kernel_time_split(overhead: float, compute: float, memory: float, tile_efficiency: float) -> dict[str, float]:
     """A kernel's time is overhead + max(compute, memory) (gemm_timing.py): the overhead's share, and the
     rest to the roofline side; compute time whose tiles leave most issued math idle counts as ``tiles``
-    (threshold: cosim/datapaths/tensor_core/model.py TILE_BOUND_EFFICIENCY)."""
-    from cosim.datapaths.tensor_core.model import TILE_BOUND_EFFICIENCY
-
+    (threshold: TILE_BOUND_EFFICIENCY)."""
     rest = max(compute, memory)
     total = overhead + rest
     if total <= 0:

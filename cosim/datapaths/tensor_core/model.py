@@ -40,8 +40,9 @@ from cosim.errors import CosimError
 from cosim.graph import Layer
 from cosim.hw.energy_tables import table_for
 from cosim.hw.stc_spec import SparseTensorCoreSpec, metadata_bits_per_kept
-from cosim.datapaths.tensor_core.details import TensorCoreGemmDetails, TensorCoreVectorDetails
+from cosim.datapaths.tensor_core.details import TILE_BOUND_EFFICIENCY, TensorCoreGemmDetails, TensorCoreVectorDetails
 from cosim.perf import LayerPerf
+from cosim.sparsity import runs_as_nm
 
 @dataclass(frozen=True)
 class PatternRun:
@@ -52,16 +53,6 @@ class PatternRun:
     m: int
     rows: int  # weight rows per group that are computed (fewer after channel pruning)
     note: str
-
-
-def _fits(n: int, m: int, hw_n: int, hw_m: int) -> bool:
-    """Does every n:m-pruned weight row satisfy hw_n:hw_m? True when each hw_m-group of K can hold at
-    most hw_n nonzeros whatever the n:m choice was."""
-    if m % hw_m == 0:  # one n:m group spans m/hw_m hardware groups: all n may land in one of them
-        return n <= hw_n
-    if hw_m % m == 0:  # a hardware group spans hw_m/m whole n:m groups
-        return n * (hw_m // m) <= hw_n
-    return False
 
 
 def pattern_run(layer: Layer, spec: SparseTensorCoreSpec) -> PatternRun:
@@ -79,12 +70,7 @@ def pattern_run(layer: Layer, spec: SparseTensorCoreSpec) -> PatternRun:
         return PatternRun(1.0, 1, 1, max(kept, 1), f"channel pruning: {max(kept, 1)} of {rows} filters computed")
     best: tuple[int, int] | None = None
     for hw_n, hw_m in spec.supported_patterns():
-        if sp.mask is not None:
-            from cosim.kernels import first_nm_violation
-
-            ok = first_nm_violation(sp.mask, hw_n, hw_m) is None
-        else:
-            ok = sp.kind == "nm" and _fits(sp.n, sp.m, hw_n, hw_m)
+        ok = runs_as_nm(sp, hw_n, hw_m)
         if ok and (best is None or hw_m / hw_n > best[1] / best[0]):
             best = (hw_n, hw_m)
     if best is not None and best[0] < best[1]:
@@ -95,11 +81,6 @@ def pattern_run(layer: Layer, spec: SparseTensorCoreSpec) -> PatternRun:
                          f"(it skips N:M patterns: {listed}); prune to one of those or set "
                          "unsupported_pattern: dense to run the layer dense")
     return PatternRun(1.0, 1, 1, rows, f"{sp.label} weights run dense (skipped patterns: {listed})")
-
-
-# Below this share of issued math doing useful MACs, a compute-bound GEMM is reported as bound by its
-# tiles (cosim.perf.BOUNDS): a reporting threshold, not a model parameter.
-TILE_BOUND_EFFICIENCY = 0.5
 
 
 def gemm_bound(t: Any, tile_efficiency: float) -> str:
