@@ -12,7 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from cosim.errors import require
+from cosim.errors import CosimError, require
+from cosim.outputs import atomic_output
 
 # metric → (axis label, scale factor from the stored unit)
 AXES = {
@@ -52,10 +53,13 @@ def save_figure(fig, path: str | Path) -> Path:
     path = Path(path)
     require(path.suffix.lower() in (".png", ".svg"), f"plot file '{path}': use a .png or .svg name")
     require(path.parent.is_dir(), f"output folder '{path.parent}' does not exist; create it first")
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    tmp.replace(path)
-    _plt().close(fig)
+    try:
+        with atomic_output(path, "plot file", suffix=path.suffix) as tmp:  # exclusive temp, never a link
+            fig.savefig(tmp, dpi=130, bbox_inches="tight")
+    except OSError as e:
+        raise CosimError(f"plot file '{str(path)[:120]}' could not be written: {e.strerror}") from None
+    finally:
+        _plt().close(fig)
     return path
 
 

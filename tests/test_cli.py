@@ -10,9 +10,14 @@ import pytest
 from cosim.cli import cli, main
 
 
+# What the installed `cosim` script runs (not `python -m cosim`, whose runpy imports modules the
+# console script does not: a missing import once passed every test and broke the real command).
+ENTRY = "import sys; from cosim.cli import main; sys.exit(main())"
+
+
 def run_cli(*args):
-    """Run `python -m cosim ARGS` in a subprocess: what a user sees, exit code included."""
-    p = subprocess.run([sys.executable, "-m", "cosim", *args], capture_output=True, text=True, timeout=300)
+    """Run the `cosim` entry point with ARGS in a subprocess: what a user sees, exit code included."""
+    p = subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, timeout=300)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -26,13 +26,11 @@ SUBCOMMANDS = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
-        return [n for n, m in SUBCOMMANDS.items() if importlib.util.find_spec(m) is not None]
+        return list(SUBCOMMANDS)
 
     def get_command(self, ctx, name):
         mod = SUBCOMMANDS.get(name)
-        if mod is None or importlib.util.find_spec(mod) is None:
-            return None
-        return importlib.import_module(mod).command
+        return None if mod is None else importlib.import_module(mod).command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

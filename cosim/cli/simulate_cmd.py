@@ -47,6 +47,11 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
         raise CosimError(f"--batch must be a positive integer, got {batch}")
     if (workload is None) == (pruned_path is None):
         raise CosimError("give exactly one of --workload NAME|PATH or --pruned FILE.npz")
+    from cosim.outputs import check_replaceable
+
+    for path, flag in ((json_path, "--json"), (csv_path, "--csv")):  # refuse before simulating, not after
+        if path:
+            check_replaceable(path, flag)
     spec = load_accelerator(accelerator)
     if pruned_path is not None:
         from cosim.prune.io import load_pruned

@@ -16,15 +16,21 @@ import click
 @click.option("--points", "-n", type=int, default=None, help="Points to evaluate (required for random and nsga2).")
 @click.option("--seed", type=int, default=None, help="Sampler seed [default: the space's seed].")
 @click.option("--executor", type=click.Choice(["processes", "serial", "dask"]), default="processes",
-              show_default=True, help="Where points are evaluated.")
+              show_default=True, help="Where points are evaluated. dask: trusted clusters only — its scheduler "
+              "and workers exchange pickled objects with this process, so whoever controls them can run code "
+              "here; use a cluster you control, over TLS (--dask-security) on a shared network.")
 @click.option("--workers", type=int, default=None, help="Worker processes [default: one per core].")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) for --executor dask.")
+@click.option("--dask-security", default=None, type=click.Path(dir_okay=False),
+              help="YAML of distributed.Security TLS fields (tls_ca_file, tls_client_cert, tls_client_key, "
+                   "require_encryption) for --executor dask.")
 @click.option("--chunk-size", type=int, default=2048, show_default=True,
               help="Batch-evaluated (systolic) points per task and per commit; 1/256 of it for the others.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --out (same space).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--no-plots", is_flag=True, help="Skip the front CSV and plots after the sweep.")
-def command(space, out_dir, sampler, points, seed, executor, workers, scheduler, chunk_size, resume, no_progress,
+def command(space, out_dir, sampler, points, seed, executor, workers, scheduler, dask_security, chunk_size, resume,
+            no_progress,
             no_plots):
     """Sweep SPACE (a design-space YAML or the name of a shipped one; default: the built-in co-search
     of ResNet-50, BERT-base and the small CNN digits-cnn, whose accuracy is measured, over systolic,
@@ -59,7 +65,8 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
     click.echo(f"space '{space_obj.name}': {space_obj.size:,} points in {len(space_obj.candidates)} candidate(s): "
                + ", ".join(f"{c.name} ({c.size:,})" for c in space_obj.candidates), err=True)
     res = run_sweep(space_obj, out_dir, sampler=sampler, points=points, seed=seed, executor=executor,
-                    workers=workers, scheduler=scheduler, chunk_size=chunk_size, resume=resume,
+                    workers=workers, scheduler=scheduler, dask_security=dask_security, chunk_size=chunk_size,
+                    resume=resume,
                     progress=not no_progress)
     counts = ", ".join(f"{k} {v:,}" for k, v in res.status_counts.items()) or "none"
     if res.interrupted:

@@ -8,6 +8,7 @@ and each finished chunk goes to the store in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from cosim.search.executors import make_executor
 from cosim.search.samplers import make_sampler
 from cosim.search.space import DesignSpace
 from cosim.search.store import STORE_FILENAME, ResultStore
+from cosim.search.store_lock import StoreLock
 
 DEFAULT_CHUNK = 2048
 
@@ -60,7 +62,8 @@ def _stored_meta(path: Path) -> dict[str, Any]:
 
 def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = None, points: int | None = None,
               seed: int | None = None, executor: str = "processes", workers: int | None = None,
-              scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
+              scheduler: str | None = None, dask_security: str | None = None,
+              chunk_size: int = DEFAULT_CHUNK, resume: bool = False,
               progress: bool = True, executor_obj: Any = None) -> SweepResult:
     """Evaluate the sampler's points of ``space`` into ``out_dir``/sweep.sqlite.
 
@@ -69,20 +72,25 @@ def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = 
     require(chunk_size >= 1, f"--chunk-size must be >= 1, got {chunk_size}")
     out = Path(out_dir)
     path = out / STORE_FILENAME
+    require(not path.is_symlink(), f"'{path}' is a symbolic link; cosim writes its store only as a regular file "
+                                   "inside --out: remove the link or choose another --out")
     require(not path.exists() or resume,
             f"'{path}' exists; pass --resume to continue that sweep or choose another --out")
     meta = _stored_meta(path)
     opts = sweep_options(meta, space, sampler, points, seed)
     samp = make_sampler(opts["sampler"], space, opts["points"], opts["seed"])
-    exe = executor_obj or make_executor(executor, space, workers, scheduler)
+    exe = executor_obj or make_executor(executor, space, workers, scheduler, dask_security)
     t0 = time.perf_counter()
+    lock = StoreLock(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        lock.__enter__()
         store = ResultStore(path, create=True)
     except BaseException:
+        lock.__exit__()
         _close(exe, cancel=True, own=executor_obj is None)
         raise
-    with store:
+    with contextlib.closing(lock), store:
         if not meta:
             store.set_meta({**opts, "space_name": space.name, "space_digest": space.digest,
                             "space_yaml": space.source, "space_dir": str(space.base_dir or ""),
@@ -107,6 +115,12 @@ def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = 
             res.interrupted = True
             _close(exe, cancel=True, own=executor_obj is None)
             exe = None
+        except BaseException:
+            if not meta and store.count() == 0:  # a store this run created holds nothing: do not leave it
+                store.close()                    # behind to block the rerun with "exists; pass --resume"
+                for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    p.unlink(missing_ok=True)
+            raise
         finally:
             if bar is not None:
                 bar.close()
