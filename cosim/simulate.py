@@ -125,6 +125,12 @@ def evaluate_network(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where((peak > 0) & (total_cycles > 0), eff / (peak * total_cycles), np.where(peak > 0, 0.0, np.nan))
         thr = net.throughput_inferences_per_s if net is not None else np.where(latency > 0, w.batch / latency, 0.0)
+    over = np.nonzero(feasible & (util > 1.0 + 1e-9) & _physical(d)[0])[0]
+    if over.size:
+        spec = d.spec(int(over[0]))
+        raise ModelCheckError(f"model check failed: the {spec.kind} datapath gives network utilization "
+                              f"{util[over[0]]:.4f} for '{w.name}' on '{spec.name}'; this is a defect of cosim's "
+                              "model, please report it with the accelerator and workload files")
     return NetworkResult(
         walk=w, designs=d, perf=perf, energy=energy, site_latency_s=site_latency, feasible=feasible,
         reasons=tuple(reasons), total_cycles=total_cycles, latency_s=latency, energy_pj=energy_pj,
@@ -151,10 +157,7 @@ def _check_plausible(w: Walk, d: Designs, perf: BatchPerf, feasible: np.ndarray)
     SCALE-Sim-compatible timing (``timing: scalesim``) reproduces SCALE-Sim 3.0.0's cycle counts even
     where they are physically short (its folds·(R+C+T−2)−1 gives a 1×1 array one cycle for a 2-MAC
     product), so utilization is not checked there."""
-    try:
-        physical = (d.value("timing") != "scalesim")[None, :]
-    except AttributeError:  # datapaths without a SCALE-Sim mode
-        physical = np.ones((1, len(d)), dtype=bool)
+    physical = _physical(d)
     checks = (("compute_cycles", perf.compute_cycles < 0), ("stall_cycles", perf.stall_cycles < 0),
               ("dram_read_bytes", perf.dram_read_bytes < 0), ("dram_write_bytes", perf.dram_write_bytes < 0),
               ("utilization", ~(perf.utilization <= 1.0 + 1e-9) & physical))
@@ -168,6 +171,14 @@ def _check_plausible(w: Walk, d: Designs, perf: BatchPerf, feasible: np.ndarray)
                 f"model check failed: the {spec.kind} datapath gives {name} = {value} for layer "
                 f"'{w.sites[i].layer.name}' on '{spec.name}'; this is a defect of cosim's model, please "
                 "report it with the accelerator and workload files")
+
+
+def _physical(d: Designs) -> np.ndarray:
+    """(1, designs): True where the timing is physical (not SCALE-Sim-compatible, see _check_plausible)."""
+    try:
+        return (d.value("timing") != "scalesim")[None, :]
+    except AttributeError:  # datapaths without a SCALE-Sim mode
+        return np.ones((1, len(d)), dtype=bool)
 
 
 # ---- one design ---------------------------------------------------------------------------------

@@ -17,12 +17,13 @@ site once.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import numpy as np
 
 from cosim.cache import DEFAULT, EvalCache
-from cosim.datapaths.tensor_core.details import TensorCoreNetworkDetails
+from cosim.datapaths.tensor_core.details import TensorCoreGemmDetails, TensorCoreNetworkDetails
 from cosim.datapaths.tensor_core.gemm_timing import Residency
 from cosim.datapaths.tensor_core.model import activation_bytes, layer_perf, layer_problem, weight_bytes
 from cosim.errors import CosimError
@@ -91,4 +92,16 @@ def evaluate(w: Walk, designs: Designs | Sequence[SparseTensorCoreSpec], cache: 
         thr = np.where(cycles > 0, w.batch / (cycles * cycle_s), 0.0)
     network = NetworkPerf(total_cycles=cycles, latency_cycles=cycles, throughput_inferences_per_s=thr,
                           details=lambda j: nets[j])
-    return pack(len(w.sites), perfs, reasons, specs, network)
+    perf = pack(len(w.sites), perfs, reasons, specs, network)
+    # The network's utilization is effectual MACs over peak × cycles: the peak is the chip's at the
+    # fastest precision the network ran (int8 runs twice the fp16 rate), not at the reference precision,
+    # so no network reads above 100% (each layer's own utilization uses its own precision's peak).
+    peak = np.array([_ran_peak(s, p) if p is not None else 0.0 for s, p in zip(specs, perfs)])
+    return dataclasses.replace(perf, peak_macs_per_cycle=peak)
+
+
+def _ran_peak(spec: SparseTensorCoreSpec, perfs: list[LayerPerf]) -> float:
+    """Dense MACs per cycle of the whole chip at the fastest precision any compute layer ran at."""
+    ran = {p.details.precision for p in perfs if isinstance(p.details, TensorCoreGemmDetails)}
+    rates = [spec.macs_per_cycle_per_sm[r] for r in ran] or [spec.macs_per_cycle_per_sm[spec.reference_precision]]
+    return spec.sm_count * max(rates)
