@@ -49,6 +49,10 @@ def main(argv=None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as e:  # one line, as for every other user error
+        hint = f" (see `cosim {e.ctx.info_name} --help`)" if e.ctx is not None and e.ctx.info_name != "cosim" else ""
+        click.echo(f"error: {' '.join(e.format_message().split())[:300]}{hint}", err=True)
+        sys.exit(2)
     except click.ClickException as e:
         e.show()
         sys.exit(2 if e.exit_code in (1, 2) else e.exit_code)

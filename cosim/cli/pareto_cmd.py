@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cosim.cli import params as P
+
 
 @click.command("pareto")
 @click.argument("store", type=click.Path())
@@ -18,7 +20,7 @@ import click
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write the front plot (.png or .svg).")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Export every stored point (.csv, or .parquet with pyarrow).")
-@click.option("--max-rows", type=int, default=20, show_default=True, help="Front rows to print per group.")
+@click.option("--max-rows", type=P.ROWS, default=20, show_default=True, help="Front rows to print per group.")
 def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_rows):
     """Print the Pareto front of STORE (a sweep's output folder or its sweep.sqlite); objectives named
     accuracy or accuracy_proxy_weight_norm are maximised, the others minimised.

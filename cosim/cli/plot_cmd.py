@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cosim.cli import params as P
+
 from cosim.errors import require
 
 
@@ -68,7 +70,7 @@ _design_options = [
     click.option("--sparsity", default="dense", show_default=True,
                  help="Pruning pattern (2:4, unstructured:0.5, ...)."),
     click.option("--store", default=None, type=click.Path(), help="A sweep store (instead of -a/-w)..."),
-    click.option("--point", type=int, default=None, help="...and the id of one of its points."),
+    click.option("--point", type=click.IntRange(0, 2**53), default=None, help="...and the id of one of its points."),
     click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Output .png or .svg."),
 ]
 
@@ -81,7 +83,7 @@ def _with_design_options(fn):
 
 @command.command("breakdown")
 @_with_design_options
-@click.option("--top", type=int, default=15, show_default=True, help="Layers shown (by energy); the rest are summed.")
+@click.option("--top", type=P.COUNT, default=15, show_default=True, help="Layers shown (by energy); the rest are summed.")
 def breakdown(accelerator, workload, sparsity, store, point, out, top):
     """Per-layer cycles (compute/stall) and energy by component of one design, stacked bars."""
     from cosim.plot import plot_breakdown

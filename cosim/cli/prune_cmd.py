@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cosim.cli import params as P
+
 from cosim.errors import CosimError, require
 
 
@@ -22,25 +24,25 @@ from cosim.errors import CosimError, require
               help="Same sparsity in every layer, or one global threshold (unstructured only).")
 @click.option("--schedule", default="one-shot", show_default=True,
               type=click.Choice(["one-shot", "iterative", "poly", "adaptive"]))
-@click.option("--steps", default=5, show_default=True, type=int, help="Pruning steps (iterative, poly, adaptive).")
-@click.option("--finetune-epochs", default=None, type=int,
+@click.option("--steps", default=5, show_default=True, type=P.COUNT, help="Pruning steps (iterative, poly, adaptive).")
+@click.option("--finetune-epochs", default=None, type=P.ROWS,
               help="Fine-tuning epochs after each step (default 5 for digits models, 0 otherwise).")
-@click.option("--initial-sparsity", default=0.0, show_default=True, type=float, help="poly/adaptive start s_i.")
-@click.option("--tolerance", default=0.01, show_default=True, type=float,
+@click.option("--initial-sparsity", default=0.0, show_default=True, type=P.FRACTION, help="poly/adaptive start s_i.")
+@click.option("--tolerance", default=0.01, show_default=True, type=P.POSITIVE,
               help="adaptive: largest validation accuracy drop accepted (0.01 = 1 point).")
 @click.option("--quantize", "quantize", default="none", show_default=True,
               help="none | int8 | int4 | intB[-sym|-asym][-channel|-tensor] (weights).")
-@click.option("--act-bits", default=None, type=int, help="Activation bits when quantizing (default: the weight bits).")
-@click.option("--qat-epochs", default=0, show_default=True, type=int,
+@click.option("--act-bits", default=None, type=P.BITS, help="Activation bits when quantizing (default: the weight bits).")
+@click.option("--qat-epochs", default=0, show_default=True, type=P.ROWS,
               help="Quantization-aware fine-tuning epochs (digits models).")
-@click.option("--share-bits", default=None, type=int, help="k-means weight sharing with 2^B shared values per layer.")
+@click.option("--share-bits", default=None, type=P.BITS, help="k-means weight sharing with 2^B shared values per layer.")
 @click.option("--skip", multiple=True, help="Layer left dense (repeatable).")
 @click.option("--accelerator", "-a", default=None, help="With a budget: preset or YAML whose simulation prices layers.")
-@click.option("--budget-latency-ms", default=None, type=float, help="Hardware-aware: per-layer sparsity meeting this latency.")
-@click.option("--budget-energy-uj", default=None, type=float, help="Hardware-aware: per-layer sparsity meeting this energy.")
-@click.option("--sensitivity-epochs", default=1, show_default=True, type=int,
+@click.option("--budget-latency-ms", default=None, type=P.POSITIVE, help="Hardware-aware: per-layer sparsity meeting this latency.")
+@click.option("--budget-energy-uj", default=None, type=P.POSITIVE, help="Hardware-aware: per-layer sparsity meeting this energy.")
+@click.option("--sensitivity-epochs", default=1, show_default=True, type=P.ROWS,
               help="Hardware-aware on digits models: fine-tuning epochs before measuring each candidate.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=P.SEED)
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False),
               help="Pruned-model file to write (.npz); `cosim simulate --pruned FILE` reads it.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the prune report as JSON.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cosim.cli import params as P
+
 from cosim.errors import CosimError
 
 
@@ -16,10 +18,10 @@ from cosim.errors import CosimError
 @click.option("--sparsity", "sparsity", default=None,
               help="Weight sparsity for every weight layer: dense, 2:4 (any N:M), unstructured:0.8, "
                    "block:4x4:0.75, channel:0.3 — or a per-layer YAML file (layer names/globs → spec).")
-@click.option("--batch", "-b", type=int, default=None, help="Batch size (default: the workload's own, usually 1).")
+@click.option("--batch", "-b", type=P.BATCH, default=None, help="Batch size (default: the workload's own, usually 1).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the full report as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the per-layer table as CSV.")
-@click.option("--max-rows", type=int, default=None, help="Print at most this many layer rows.")
+@click.option("--max-rows", type=P.ROWS, default=None, help="Print at most this many layer rows.")
 @click.option("--no-fuse", is_flag=True, help="Run batch norms/activations as separate layers instead of fusing "
               "them into their producer's output path.")
 @click.option("--precision", default=None,

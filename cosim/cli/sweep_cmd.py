@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from cosim.cli import params as P
+
 
 @click.command("sweep")
 @click.argument("space", required=False)
@@ -13,18 +15,18 @@ import click
               help="Output folder: sweep.sqlite, front.csv, pareto.png/.svg.")
 @click.option("--sampler", type=click.Choice(["grid", "random", "nsga2"]), default=None,
               help="Point sampler [default: grid; on --resume: the stored one].")
-@click.option("--points", "-n", type=int, default=None, help="Points to evaluate (required for random and nsga2).")
-@click.option("--seed", type=int, default=None, help="Sampler seed [default: the space's seed].")
+@click.option("--points", "-n", type=P.COUNT, default=None, help="Points to evaluate (required for random and nsga2).")
+@click.option("--seed", type=P.SEED, default=None, help="Sampler seed [default: the space's seed].")
 @click.option("--executor", type=click.Choice(["processes", "serial", "dask"]), default="processes",
               show_default=True, help="Where points are evaluated. dask: trusted clusters only — its scheduler "
               "and workers exchange pickled objects with this process, so whoever controls them can run code "
               "here; use a cluster you control, over TLS (--dask-security) on a shared network.")
-@click.option("--workers", type=int, default=None, help="Worker processes [default: one per core].")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Worker processes [default: one per core].")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) for --executor dask.")
 @click.option("--dask-security", default=None, type=click.Path(dir_okay=False),
               help="YAML of distributed.Security TLS fields (tls_ca_file, tls_client_cert, tls_client_key, "
                    "require_encryption) for --executor dask.")
-@click.option("--chunk-size", type=int, default=2048, show_default=True,
+@click.option("--chunk-size", type=P.COUNT, default=2048, show_default=True,
               help="Batch-evaluated (systolic) points per task and per commit; 1/256 of it for the others.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --out (same space).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")

@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import yaml
-
+from cosim import inputs
 from cosim.errors import CosimError
 from cosim.hw.schema import from_mapping
 from cosim.hw.spec import SystolicSpec
@@ -57,17 +56,8 @@ def preset_names() -> list[str]:
 
 
 def read_yaml(path: Path, what: str) -> Any:
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise CosimError(f"{what} file '{path}' cannot be read: {e.strerror}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise CosimError(f"{what} file '{path}' is not valid YAML{where}: {problem}; fix the syntax") from None
+    """A YAML file read through the input boundary (size, encoding, depth and alias limits)."""
+    return inputs.read_yaml(path, what)
 
 
 def spec_from_mapping(data: Mapping[str, Any], default_name: str = "accelerator") -> Any:

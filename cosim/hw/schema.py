@@ -15,6 +15,9 @@ import typing
 from typing import Any, Mapping
 
 from cosim.errors import CosimError
+from cosim.inputs import check_number, shown
+
+MAX_STRING_CHARS = 256  # names and labels in a spec
 
 _MISSING = dataclasses.MISSING
 
@@ -37,46 +40,48 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
                 return _convert(value, a, path)
             except CosimError as e:
                 errors.append(str(e))
-        raise CosimError(errors[0] if errors else f"{path}: invalid value {value!r}")
+        raise CosimError(errors[0] if errors else f"{path}: invalid value {shown(value)}")
     if origin is typing.Literal:
         if value not in args:
-            raise CosimError(f"{path}: {value!r} is not allowed; use one of {', '.join(map(str, args))}")
+            raise CosimError(f"{path}: {shown(value)} is not allowed; use one of {', '.join(map(str, args))}")
         return value
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, Mapping):
-            raise CosimError(f"{path}: expected a mapping of {_type_name(tp)} fields, got {value!r}")
+            raise CosimError(f"{path}: expected a mapping of {_type_name(tp)} fields, got {shown(value)}")
         return from_mapping(tp, value, path)
     if origin in (tuple,):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise CosimError(f"{path}: expected a list, got {value!r}")
+            raise CosimError(f"{path}: expected a list, got {shown(value)}")
         item_t = args[0] if args else Any
         return tuple(_convert(v, item_t, f"{path}[{i}]") for i, v in enumerate(value))
     if origin in (dict, Mapping, typing.Mapping) or tp is dict:
         if not isinstance(value, Mapping):
-            raise CosimError(f"{path}: expected a mapping, got {value!r}")
+            raise CosimError(f"{path}: expected a mapping, got {shown(value)}")
         kt, vt = args if args else (Any, Any)
         return {str(k): _convert(v, vt, f"{path}.{k}") for k, v in value.items()}
     if tp is Any:
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise CosimError(f"{path}: expected true or false, got {value!r}")
+            raise CosimError(f"{path}: expected true or false, got {shown(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise CosimError(f"{path}: expected an integer, got {value!r}")
-        return value
+                return check_number(value, path, integer=True)
+            raise CosimError(f"{path}: expected an integer, got {shown(value)}")
+        return check_number(value, path, integer=True)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise CosimError(f"{path}: expected a number, got {value!r}")
-        return float(value)
+            raise CosimError(f"{path}: expected a number, got {shown(value)}")
+        return float(check_number(value, path))
     if tp is str:
         if not isinstance(value, str):
-            raise CosimError(f"{path}: expected a string, got {value!r}")
+            raise CosimError(f"{path}: expected a string, got {shown(value)}")
+        if len(value) > MAX_STRING_CHARS:
+            raise CosimError(f"{path}: string longer than {MAX_STRING_CHARS} characters; shorten it")
         return value
     return value
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from cosim import __version__
 from cosim.outputs import write_atomic
+from cosim import inputs
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.sparsity import Sparsity
@@ -90,10 +91,12 @@ def _open(path: str | Path):
     p = Path(path)
     if not p.is_file():
         raise CosimError(f"--pruned: file '{p}' does not exist; write one with `cosim prune --out {p.name}`")
+    inputs.check_npz(p, "--pruned")
     try:
         data = np.load(p, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise CosimError(f"--pruned: '{p}' is not a readable .npz file ({e}); write one with `cosim prune`") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise CosimError(f"--pruned: {inputs.shown(str(p))} is not a readable .npz file ({inputs.shown(str(e))}); "
+                         f"write one with `cosim prune`") from None
     if "graph.json" not in data.files:
         raise CosimError(f"--pruned: '{p}' has no graph.json; it is not a cosim pruned-model file")
     return p, data
@@ -101,28 +104,47 @@ def _open(path: str | Path):
 
 def _doc(p: Path, data, key: str) -> dict:
     try:
-        return json.loads(str(data[key][()]))
-    except (ValueError, KeyError) as e:
-        raise CosimError(f"--pruned: '{p}' has an unreadable {key} ({e}); write the file again") from None
+        doc = inputs.parse_json(str(data[key][()]), f"--pruned: {inputs.shown(str(p))} {key}")
+    except (ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as e:
+        if isinstance(e, CosimError):
+            raise
+        raise CosimError(f"--pruned: {inputs.shown(str(p))} has an unreadable {key} ({inputs.shown(str(e))}); "
+                         f"write the file again") from None
+    if not isinstance(doc, dict):
+        raise CosimError(f"--pruned: {inputs.shown(str(p))} {key} is not a JSON object; write the file again")
+    return doc
 
 
 def load_pruned(path: str | Path) -> LayerGraph:
     """The layer graph stored in a pruned-model file, masks and codebooks included."""
     p, data = _open(path)
-    with data:
-        doc = _doc(p, data, "graph.json")
-        if doc.get("format") != FORMAT or doc.get("format_version", 0) > FORMAT_VERSION:
-            raise CosimError(f"--pruned: '{p}' is format {doc.get('format')!r} version {doc.get('format_version')}; "
-                             f"this cosim reads {FORMAT} up to version {FORMAT_VERSION}")
-        g = LayerGraph(doc.get("name", p.stem))
-        for entry in doc["layers"]:
-            g.add(_layer_from(entry, data, p), entry.get("inputs", []))
-            cb = entry.get("codebook")
-            if cb is not None:
-                g.nx.nodes[entry["name"]][CODEBOOK_ATTR] = {
-                    "size": int(cb["size"]), "entry_bits": int(cb["entry_bits"]),
-                    "values": np.asarray(data[f"codebook/{entry['name']}"], dtype=np.float32)}
-        return g
+    try:
+        return _graph_from(p, data)
+    except CosimError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, EOFError,
+            zipfile.BadZipFile) as e:
+        # graph.json passed the JSON limits but its content does not describe layers cosim can build
+        raise CosimError(f"--pruned: {inputs.shown(str(p))} graph.json is malformed ({type(e).__name__}: "
+                         f"{inputs.shown(str(e), 60)}); write the file again with `cosim prune`") from None
+    finally:
+        data.close()
+
+
+def _graph_from(p: Path, data) -> LayerGraph:
+    doc = _doc(p, data, "graph.json")
+    if doc.get("format") != FORMAT or doc.get("format_version", 0) > FORMAT_VERSION:
+        raise CosimError(f"--pruned: '{p}' is format {doc.get('format')!r} version {doc.get('format_version')}; "
+                         f"this cosim reads {FORMAT} up to version {FORMAT_VERSION}")
+    g = LayerGraph(doc.get("name", p.stem))
+    for entry in doc["layers"]:
+        g.add(_layer_from(entry, data, p), entry.get("inputs", []))
+        cb = entry.get("codebook")
+        if cb is not None:
+            g.nx.nodes[entry["name"]][CODEBOOK_ATTR] = {
+                "size": int(cb["size"]), "entry_bits": int(cb["entry_bits"]),
+                "values": np.asarray(data[f"codebook/{entry['name']}"], dtype=np.float32)}
+    return g
 
 
 def _layer_from(entry: dict, data, p: Path) -> Layer:
@@ -133,9 +155,16 @@ def _layer_from(entry: dict, data, p: Path) -> Layer:
         mask = None
         if shape is not None:
             bits = np.asarray(data[f"mask/{name}"])
+            if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)
+                    and math.prod(shape) <= bits.size * 8):
+                raise CosimError(f"--pruned: {inputs.shown(str(p))} layer {inputs.shown(name, 40)} mask_shape "
+                                 f"{inputs.shown(shape, 40)} does not match its stored mask; write the file again")
             mask = np.unpackbits(bits, count=math.prod(shape)).astype(bool).reshape(shape)
         sp = Sparsity(mask=mask, **{k: sp_doc[k] for k in ("kind", "density", "n", "m", "block_h", "block_w")})
         fields = {f: entry[f] for f in _LAYER_FIELDS if f in entry}
+        for f, v in fields.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                inputs.check_number(v, f"--pruned: layer {inputs.shown(name, 40)} field '{f}'")
         return Layer(weight_sparsity=sp, **fields)
     except KeyError as e:
         raise CosimError(f"--pruned: '{p}' layer '{name}' lacks {e}; the file is damaged, write it again") from None

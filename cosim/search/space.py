@@ -46,10 +46,12 @@ from typing import Any, Mapping
 import yaml
 
 from cosim.errors import CosimError, require
+from cosim.inputs import check_number, parse_yaml, read_text, shown
 from cosim.metrics import MAXIMISED, METRICS, SPEC_METRICS
 from cosim.search.specs import (build_spec, check_value_type, is_number, probe_choices, replace_agrees_with_loader,
                                 spec_field_type, spec_metrics)
 
+MAX_VALUES_PER_DIMENSION = 100_000  # values one dimension may list or a range may produce
 PRUNING_KEYS = ("sparsity", "allocation", "bits")
 PRUNING_DEFAULTS = {"sparsity": ("dense",), "allocation": ("uniform",), "bits": (8,)}
 
@@ -189,10 +191,9 @@ def load_space(source: str | Path | Mapping[str, Any]) -> DesignSpace:
         require(alt.is_file(), f"space: file '{p}' does not exist; give a YAML path or one of: "
                                f"{', '.join(sorted(q.stem for q in spaces_dir().glob('*.yaml'))) or '(none)'}")
         p = alt
-    from cosim.hw.loader import read_yaml
-
-    data = read_yaml(p, "design space")
-    return parse_space(data, text=p.read_text(), default_name=p.stem, base_dir=p.resolve().parent)
+    text = read_text(p, "design space")
+    data = parse_yaml(text, p, "design space")
+    return parse_space(data, text=text, default_name=p.stem, base_dir=p.resolve().parent)
 
 
 def spaces_dir() -> Path:
@@ -215,7 +216,8 @@ def parse_space(data: Any, text: str = "", default_name: str = "space",
         require(k in known, f"space.{k}: unknown key; known keys are {', '.join(sorted(known))}")
     name = str(data.get("name", default_name))
     seed = data.get("seed", 0)
-    require(isinstance(seed, int) and not isinstance(seed, bool), f"space.seed must be an integer, got {seed!r}")
+    require(isinstance(seed, int) and not isinstance(seed, bool), f"space.seed must be an integer, got {shown(seed)}")
+    require(0 <= seed < 2**32, f"space.seed must be in [0, 2**32), got {shown(seed)}")
     cands_raw = data.get("candidates")
     require(isinstance(cands_raw, list) and cands_raw,
             "space.candidates: list at least one candidate (a mapping with 'base' and optional 'vary')")
@@ -300,6 +302,11 @@ def _parse_candidate(raw: Any, i: int, workloads: Any, pruning: Any, base_dir: P
     return dataclasses.replace(cand, replace_ok=replace_agrees_with_loader(cand))
 
 
+def _require_few(n: int, where: str) -> None:
+    require(n <= MAX_VALUES_PER_DIMENSION, f"{where}: the range has {n} values, more than the "
+            f"{MAX_VALUES_PER_DIMENSION} one dimension may take; use a larger step or a smaller num")
+
+
 def _values(raw: Any, where: str) -> tuple:
     """A dimension's finite list of values from a list, a scalar, or a {range:…} mapping."""
     if isinstance(raw, Mapping):
@@ -311,19 +318,22 @@ def _values(raw: Any, where: str) -> tuple:
         require("range" in raw, f"{where}: give 'values: [...]' or 'range: [lo, hi]'")
         rng = raw["range"]
         require(isinstance(rng, list) and len(rng) == 2 and all(is_number(x) for x in rng),
-                f"{where}.range: expected [lo, hi] numbers, got {rng!r}")
-        lo, hi = rng
+                f"{where}.range: expected [lo, hi] numbers, got {shown(rng)}")
+        lo, hi = (check_number(x, f"{where}.range") for x in rng)
         require(lo <= hi, f"{where}.range: [{lo}, {hi}] is empty (lo > hi); swap the bounds")
         integral = isinstance(lo, int) and isinstance(hi, int)
         if "step" in raw:
             step = raw["step"]
-            require(is_number(step) and step > 0, f"{where}.step: must be a number > 0, got {step!r}")
+            require(is_number(step) and step > 0, f"{where}.step: must be a number > 0, got {shown(step)}")
+            check_number(step, f"{where}.step")
             n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+            _require_few(n, where)  # counted before any value is built
             vals = [lo + i * step for i in range(n)]
             integral = integral and isinstance(step, int)
         else:
             num = raw.get("num")
             require(isinstance(num, int) and num >= 1, f"{where}: a range needs 'step' or 'num' (an integer >= 1)")
+            _require_few(num, where)
             if raw.get("log"):
                 require(lo > 0, f"{where}.range: a log range needs lo > 0, got {lo}")
                 vals = [lo * (hi / lo) ** (i / (num - 1)) if num > 1 else lo for i in range(num)]
@@ -335,9 +345,12 @@ def _values(raw: Any, where: str) -> tuple:
         return tuple(vals)
     if isinstance(raw, list):
         require(len(raw) > 0, f"{where}: empty list of values; give at least one")
+        _require_few(len(raw), where)
         for v in raw:
             require(not isinstance(v, (list, Mapping)) or isinstance(v, list),
-                    f"{where}: value {v!r} is not a scalar")
+                    f"{where}: value {shown(v)} is not a scalar")
+            if is_number(v):
+                check_number(v, where)
         out = tuple(tuple(v) if isinstance(v, list) else v for v in raw)
         require(len(set(map(repr, out))) == len(out), f"{where}: a value is listed twice; list each once")
         return out

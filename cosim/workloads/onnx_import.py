@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from cosim import inputs
 from cosim.errors import CosimError, require
 from cosim.graph import Layer, LayerGraph
 from cosim.workloads.zoo import mark_relu_inputs
@@ -449,7 +450,9 @@ def load_onnx(path: str | Path, **params) -> LayerGraph:
     path = Path(path)
     require(path.is_file(), f"ONNX model '{path}' does not exist")
     try:
-        model = onnx.load(str(path))
+        model = onnx.load_model_from_string(inputs.read_bytes(path, "ONNX model", inputs.MAX_BINARY_BYTES))
+    except CosimError:
+        raise
     except Exception as e:  # protobuf raises several types for a corrupt file
         raise CosimError(f"ONNX model '{path}' cannot be read ({type(e).__name__}); is it an .onnx file?") from None
     with_weights = params.get("with_weights", False)

@@ -34,6 +34,7 @@ import csv
 import io
 from pathlib import Path
 
+from cosim import inputs
 from cosim.errors import CosimError, require
 from cosim.outputs import write_atomic
 from cosim.graph import Layer, LayerGraph
@@ -46,10 +47,7 @@ _PARAMS = {"batch": 1, "weight_bits": 8, "act_bits": 8}
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise CosimError(f"topology file '{path}' cannot be read: {e.strerror}") from None
+    text = inputs.read_text(path, "topology")
     rows = []
     for lineno, cells in enumerate(csv.reader(io.StringIO(text), skipinitialspace=True), start=1):
         cells = [c.strip() for c in cells]

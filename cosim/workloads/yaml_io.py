@@ -51,6 +51,7 @@ from typing import Any
 
 import yaml
 
+from cosim import inputs
 from cosim.errors import CosimError, require
 from cosim.graph import OPS, Layer, LayerGraph
 from cosim.outputs import write_atomic
@@ -76,6 +77,8 @@ _LONG = tuple(f for f in Layer.__dataclass_fields__ if f not in ("name", "op", "
 _FLAGS = ("bias", "affine", "relu_input")  # Layer's typed booleans, long form
 _GLOBAL = {"batch": 1, "weight_bits": 8, "act_bits": 8}
 _MISSING = object()
+_MAX_EXPONENT = 64  # larger powers of any accepted base exceed MAX_INT
+_MAX_EXPRESSION_CHARS = 1000
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 
@@ -95,21 +98,41 @@ class _Reader:
                 return node.value
             if isinstance(node, ast.Name):
                 if node.id not in self.params:
-                    raise CosimError(f"{where}: '{text}' uses unknown name '{node.id}'; "
+                    raise CosimError(f"{where}: {shown} uses unknown name {inputs.shown(node.id, 40)}; "
                                      f"params are: {', '.join(self.params)}")
                 return self.params[node.id]
             if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-                return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
+                a, b = number(ev(node.left)), number(ev(node.right))
+                if isinstance(node.op, ast.Pow) and (abs(b) > _MAX_EXPONENT or abs(a) > inputs.MAX_INT):
+                    raise CosimError(f"{where}: {shown} raises to a power beyond {_MAX_EXPONENT}; "
+                                     f"write the value out")
+                return number(_BINOPS[type(node.op)](a, b))
             if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
                 return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
-            raise CosimError(f"{where}: '{text}' is not an arithmetic expression over params")
+            raise CosimError(f"{where}: {shown} is not an arithmetic expression over params")
 
+        def number(v):
+            # Operands and results stay numbers of bounded size (no string repetition, no huge powers).
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, complex):
+                raise CosimError(f"{where}: {shown} combines a non-number {inputs.shown(v, 40)}; "
+                                 f"params used in expressions must be numbers")
+            if abs(v) > inputs.MAX_INT or v != v:
+                raise CosimError(f"{where}: {shown} evaluates beyond {inputs.MAX_INT}; give a smaller value")
+            return v
+
+        shown = inputs.shown(text)
+        if len(text) > _MAX_EXPRESSION_CHARS:
+            raise CosimError(f"{where}: expression longer than {_MAX_EXPRESSION_CHARS} characters; shorten it")
         try:
             return ev(ast.parse(text.strip(), mode="eval"))
-        except SyntaxError:
-            raise CosimError(f"{where}: '{text}' is not an arithmetic expression over params") from None
+        except CosimError:
+            raise
+        except (SyntaxError, ValueError):
+            raise CosimError(f"{where}: {shown} is not an arithmetic expression over params") from None
         except ZeroDivisionError:
-            raise CosimError(f"{where}: '{text}' divides by zero") from None
+            raise CosimError(f"{where}: {shown} divides by zero") from None
+        except (OverflowError, RecursionError, MemoryError):
+            raise CosimError(f"{where}: {shown} is too large or too deeply nested to evaluate") from None
 
     def int(self, where: str, body: dict, key: str, default=_MISSING, minimum: int = 1, why: str = "") -> int:
         v = body.get(key, default)
@@ -120,8 +143,9 @@ class _Reader:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         require(isinstance(v, int) and not isinstance(v, bool),
-                f"{where}: field '{key}' must be an integer, got {v!r}")
+                f"{where}: field '{key}' must be an integer, got {inputs.shown(v)}")
         require(v >= minimum, f"{where}: field '{key}' must be >= {minimum}, got {v}")
+        require(v <= inputs.MAX_INT, f"{where}: field '{key}' = {v} is beyond {inputs.MAX_INT}; give a smaller value")
         return v
 
     def pair(self, where: str, body: dict, key: str, default=_MISSING, minimum: int = 1,
@@ -354,17 +378,7 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise CosimError(f"workload file '{path}' cannot be read: {e.strerror}") from None
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise CosimError(f"workload file '{path}' is not valid YAML{at}: {problem}; fix the syntax") from None
+    return inputs.read_yaml(path, "workload", loader=_Loader)
 
 
 def load_yaml_workload(path: str | Path, **params) -> LayerGraph:
