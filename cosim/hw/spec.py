@@ -34,6 +34,15 @@ def sram_peak_bytes_per_cycle(banks, ports, bank_width_bytes):
     return float("inf") if bank_width_bytes == 0 else float(banks * ports * bank_width_bytes)
 
 
+# Stated input ranges (beyond them a cycle count leaves exact integer range or the spec is not a chip):
+# 1 MB/s is far below any DRAM interface; 1e9 GB/s stands for unlimited bandwidth (H200: 4.8 TB/s,
+# NVIDIA H200 datasheet); 1 GiB KiB (1 TiB) of on-chip SRAM exceeds any wafer-scale part (Cerebras
+# WSE-3: 44 GB, Cerebras product brief).
+MIN_DRAM_GBPS = 1e-3
+MAX_DRAM_GBPS = 1e9  # also the tests' "unlimited bandwidth" idealisation
+MAX_SRAM_KIB = 2**30
+
+
 def dram_bytes_per_cycle(bandwidth_gb_per_s, clock_mhz):
     """DRAM bytes per clock cycle: GB/s · 1e9 / (MHz · 1e6)."""
     return bandwidth_gb_per_s * 1e9 / (clock_mhz * 1e6)
@@ -55,7 +64,7 @@ class SramSpec:
     bank_width_bytes: int = 0  # bytes one bank delivers per port per cycle; 0 = unlimited (ideal SRAM)
 
     def __post_init__(self) -> None:
-        require(self.size_kib > 0, f"size_kib must be > 0, got {self.size_kib}")
+        require(0 < self.size_kib <= MAX_SRAM_KIB, f"size_kib must be in (0, {MAX_SRAM_KIB}], got {self.size_kib}")
         require(self.word_bytes >= 1, f"word_bytes must be >= 1, got {self.word_bytes}")
         require(self.banks >= 1, f"banks must be >= 1, got {self.banks}")
         require(self.ports >= 1, f"ports must be >= 1, got {self.ports}")
@@ -102,7 +111,8 @@ class DramSpec:
     def __post_init__(self) -> None:
         require(self.technology in DRAM_TECHNOLOGIES,
                 f"dram.technology '{self.technology}' is unknown; use one of {', '.join(DRAM_TECHNOLOGIES)}")
-        require(self.bandwidth_gb_per_s > 0, f"dram.bandwidth_gb_per_s must be > 0, got {self.bandwidth_gb_per_s}")
+        require(MIN_DRAM_GBPS <= self.bandwidth_gb_per_s <= MAX_DRAM_GBPS,
+                f"dram.bandwidth_gb_per_s must be in [{MIN_DRAM_GBPS}, {MAX_DRAM_GBPS}] GB/s, got {self.bandwidth_gb_per_s}")
         require(self.energy_pj_per_bit >= 0, f"dram.energy_pj_per_bit must be >= 0, got {self.energy_pj_per_bit}")
 
 

@@ -45,6 +45,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from cosim.errors import CosimError
+
 from cosim.datapaths.systolic import tiling as mp
 from cosim.datapaths.systolic import scalesim_timing as st
 
@@ -262,6 +264,10 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
 
     stall = sram_stall + dram_stall
     total = compute + stall
+    # cycle counts leave float64's exact-integer range long before int64 wraps: refuse, never wrap
+    if np.size(total) and not (np.all(np.isfinite(total)) and np.max(total) < 2.0**53):
+        raise CosimError("systolic model: a layer needs more than 2**53 cycles; the spec's bandwidth or "
+                         "array is too small for this workload (raise dram.bandwidth_gb_per_s or shrink the batch)")
     macs = g * m * n * k_dense
     executed = _override(L, "executed_macs", macs)
     mapping_eff = _override(L, "mapping_efficiency", mp.mapping_efficiency(sr, sc, rows, cols))
