@@ -24,6 +24,7 @@ MAX_BINARY_BYTES = 2 * 2**30         # ONNX model (protobuf's own 2 GiB message 
 MAX_NPZ_BYTES = 1 * 2**30            # total decompressed size of a pruned-model .npz
 MAX_DEPTH = 64                       # nesting of YAML/JSON collections
 MAX_NODES = 1_000_000                # YAML nodes after alias expansion (billion-laughs guard)
+MAX_LAYER_DIM = 2**24              # one layer dimension (channels, tokens, M/N/K)
 MAX_INT = 2**53                      # integers stay exact in float64 reports
 MAX_FLOAT = 1e18
 MIN_FLOAT = 1e-12                    # smallest non-zero magnitude accepted for a physical quantity

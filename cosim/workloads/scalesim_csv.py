@@ -108,7 +108,9 @@ def read_topology(path: str | Path, **params) -> LayerGraph:
                 v = int(cell)
             except ValueError:
                 v = 0
-            require(v >= 1, f"{where} (layer '{base}'), column '{col}': '{cell}' is not a positive integer")
+            require(v >= 1, f"{where} (layer '{base}'), column '{col}': {inputs.shown(cell)} is not a positive integer")
+            require(v <= inputs.MAX_LAYER_DIM, f"{where} (layer '{base}'), column '{col}': {v} is beyond the "
+                                               f"largest layer dimension {inputs.MAX_LAYER_DIM}; give a smaller one")
             vals.append(v)
         sp = Sparsity()
         if sparsity_col is not None and sparsity_col < len(cells) and cells[sparsity_col]:

@@ -145,7 +145,8 @@ class _Reader:
         require(isinstance(v, int) and not isinstance(v, bool),
                 f"{where}: field '{key}' must be an integer, got {inputs.shown(v)}")
         require(v >= minimum, f"{where}: field '{key}' must be >= {minimum}, got {v}")
-        require(v <= inputs.MAX_INT, f"{where}: field '{key}' = {v} is beyond {inputs.MAX_INT}; give a smaller value")
+        require(v <= inputs.MAX_LAYER_DIM, f"{where}: field '{key}' = {v} is beyond the largest layer dimension "
+                                           f"{inputs.MAX_LAYER_DIM}; give a smaller value")
         return v
 
     def pair(self, where: str, body: dict, key: str, default=_MISSING, minimum: int = 1,
