@@ -92,11 +92,12 @@ def case(kind: str, rng: random.Random, pruned_seed: bytes | None = None) -> tup
         src = rng.choice(["workloads/spaces/systolic-grid.yaml", "workloads/spaces/fpga-dpu.yaml"])
         text = _seed_text(src)
         if rng.random() < 0.3:
-            text = re.sub(r"num: \d+", rng.choice(["num: 1000000000", "num: .inf", "num: -3"]), text, count=1)
-            text = re.sub(r"step: \d+", rng.choice(["step: 1.0e-9", "step: .nan", "step: -1"]), text, count=1)
-            if "num:" not in text and "step:" not in text:
-                text = "seed: -1\n" + text
-            data = text.encode()
+            changed = re.sub(r"num: \d+", rng.choice(["num: 1000000000", "num: .inf", "num: -3"]), text, count=1)
+            changed = re.sub(r"step: \d+", rng.choice(["step: 1.0e-9", "step: .nan", "step: -1"]), changed, count=1)
+            if changed == text:
+                changed = re.sub(r"^seed: \d+", rng.choice(["seed: -1", "seed: 1.0e+300", "seed: .inf"]), text,
+                                 count=1, flags=re.M)
+            data = changed.encode() if changed != text else _mutate_text(text, rng)
         else:
             data = _mutate_text(text, rng)
         return {"s.yaml": data}, ["sweep", "s.yaml", "--out", "OUT", "--executor", "serial", "-n", "1"]
