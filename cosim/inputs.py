@@ -26,7 +26,7 @@ MAX_DEPTH = 64                       # nesting of YAML/JSON collections
 MAX_NODES = 1_000_000                # YAML nodes after alias expansion (billion-laughs guard)
 MAX_LAYER_DIM = 2**24              # one layer dimension (channels, tokens, M/N/K)
 MAX_INT = 2**53                      # integers stay exact in float64 reports
-MAX_FLOAT = 1e18
+MAX_FLOAT = 1e15                     # no spec quantity (bytes, MACs/cycle, pJ, MHz) comes near
 MIN_FLOAT = 1e-12                    # smallest non-zero magnitude accepted for a physical quantity
 ECHO_CHARS = 80
 

@@ -350,7 +350,7 @@ def _values(raw: Any, where: str) -> tuple:
             require(not isinstance(v, (list, Mapping)) or isinstance(v, list),
                     f"{where}: value {shown(v)} is not a scalar")
             if is_number(v):
-                check_number(v, where)
+                check_number(v, where, integer=isinstance(v, int))
         out = tuple(tuple(v) if isinstance(v, list) else v for v in raw)
         require(len(set(map(repr, out))) == len(out), f"{where}: a value is listed twice; list each once")
         return out

@@ -354,7 +354,10 @@ def _params(path: str, declared: Any, overrides: dict[str, Any]) -> dict[str, An
     for k in _GLOBAL:
         v = params[k]
         require(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                f"workload '{path}': parameter '{k}' must be a positive integer, got {v!r}")
+                f"workload '{path}': parameter '{k}' must be a positive integer, got {inputs.shown(v)}")
+    for k, v in params.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            inputs.check_number(v, f"workload '{path}': parameter '{k}'", maximum=inputs.MAX_LAYER_DIM)
     return params
 
 
