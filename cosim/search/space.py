@@ -375,10 +375,12 @@ def _parse_constraints(raw: Any) -> tuple[Constraint, ...]:
         where = f"space.constraints.{metric}"
         require(metric in METRICS, f"{where}: unknown metric; use one of {', '.join(METRICS)}")
         require(isinstance(bound, Mapping) and bound and set(bound) <= {"min", "max"},
-                f"{where}: expected {{max: x}} and/or {{min: x}}, got {bound!r}")
+                f"{where}: expected {{max: x}} and/or {{min: x}}, got {shown(bound)}")
         lo, hi = bound.get("min"), bound.get("max")
         for k, v in (("min", lo), ("max", hi)):
-            require(v is None or is_number(v), f"{where}.{k}: expected a number, got {v!r}")
+            require(v is None or is_number(v), f"{where}.{k}: expected a number, got {shown(v)}")
+            if v is not None:
+                check_number(v, f"{where}.{k}")  # finite: leave the bound out for no constraint
         require(lo is None or hi is None or lo <= hi,
                 f"{where}: min {lo} > max {hi} can never be met; fix the bounds")
         require(hi is None or hi >= 0 or metric in MAXIMISED,
