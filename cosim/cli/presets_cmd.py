@@ -18,3 +18,7 @@ def command():
     click.echo("workloads:")
     for n in zoo_names():
         click.echo(f"  {n}")
+    from cosim.cli.named_workloads import EMBEDDED
+
+    for n in EMBEDDED:
+        click.echo(f"  {n:<28} (embedded model, trained here by cosim prune)")

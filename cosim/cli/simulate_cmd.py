@@ -58,7 +58,11 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
 
         graph = load_pruned(pruned_path)
     else:
-        graph = load_workload(workload)
+        from cosim.cli.named_workloads import embedded_graph
+
+        graph = embedded_graph(workload)
+        if graph is None:
+            graph = load_workload(workload)
     notes: list[str] = []
     if precision is not None:
         from cosim.precision import with_precision
