@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from cosim.outputs import write_atomic
 from cosim.perf import Details, NoDetails
+from cosim.units import eng
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,11 @@ class Report:
             lines.append(f"... {len(self.layers) - max_rows} more layers (see --json/--csv)")
         t = self.total
         lines.append("-" * len(head))
-        lines.append(f"total: {t.total_cycles:,} cycles ({t.stall_cycles:,} stall), latency {t.latency_s * 1e3:.3f} ms, "
-                     f"energy {t.energy_pj / 1e6:.2f} uJ, {t.macs:,} MACs ({t.effectual_macs:,} effectual), "
-                     f"utilization {100 * t.utilization:.1f}%, DRAM {(t.dram_read_bytes + t.dram_write_bytes) / 1e6:.2f} MB")
-        comp = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
-        lines.append(f"energy by component (uJ): {comp}")
+        lines.append(f"total: {t.total_cycles:,} cycles ({t.stall_cycles:,} stall), latency {eng(t.latency_s, 's')}, "
+                     f"energy {eng(t.energy_pj * 1e-12, 'J')}, {t.macs:,} MACs ({t.effectual_macs:,} effectual), "
+                     f"utilization {100 * t.utilization:.1f}%, DRAM {eng(t.dram_read_bytes + t.dram_write_bytes, 'B')}")
+        comp = ", ".join(f"{k} {eng(v * 1e-12, 'J')}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
+        lines.append(f"energy by component: {comp}")
         lines.append(f"where the time goes: {time_by_bound(t.latency_s_by_bound)}; precision: {t.precision}")
         return "\n".join(lines)
 
@@ -175,7 +176,7 @@ def time_by_bound(seconds: Mapping[str, float]) -> str:
     if total <= 0:
         return "no time"
     parts = sorted(((v, k) for k, v in seconds.items() if v > 0), reverse=True)
-    return ", ".join(f"{BOUND_WORDS.get(k, k)} {100 * v / total:.0f}% ({v * 1e3:.3g} ms)" for v, k in parts)
+    return ", ".join(f"{BOUND_WORDS.get(k, k)} {100 * v / total:.0f}% ({eng(v, 's')})" for v, k in parts)
 
 
 def _record(obj: Any) -> dict[str, Any]:

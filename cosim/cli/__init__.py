@@ -40,8 +40,21 @@ def cli():
     co-search pruning with hardware, and plot energy–latency Pareto fronts."""
 
 
+_COMPILING = ("simulate", "sweep", "prune", "pareto")  # commands that run the Numba kernels
+
+
+def _note_cold_kernels(argv) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in _COMPILING and not any(a in ("-h", "--help") for a in args):
+        from cosim.kernels.compile_note import NOTE, kernel_cache_is_cold
+
+        if kernel_cache_is_cold():
+            click.echo(NOTE, err=True)
+
+
 def main(argv=None) -> int:
     try:
+        _note_cold_kernels(argv)
         cli.main(args=argv, prog_name="cosim", standalone_mode=False)
     except CosimError as e:
         click.echo(f"error: {e}", err=True)

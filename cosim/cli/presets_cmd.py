@@ -16,5 +16,13 @@ def command():
         spec = load_accelerator(n)
         click.echo(f"  {n:<28} {spec.kind:<20} {getattr(spec, 'description', '')}")
     click.echo("workloads:")
+    from cosim.workloads.zoo import ZOO
+
     for n in zoo_names():
-        click.echo(f"  {n}")
+        defaults = getattr(ZOO[n], "defaults", {})
+        params = " ".join(f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in defaults.items())
+        click.echo(f"  {n:<28} --param {params}" if params else f"  {n}")
+    from cosim.cli.named_workloads import EMBEDDED
+
+    for n in EMBEDDED:
+        click.echo(f"  {n:<28} (embedded model, trained here by cosim prune)")

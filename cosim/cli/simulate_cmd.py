@@ -29,9 +29,11 @@ from cosim.errors import CosimError
                    "bit widths as integers; GPUs pick their nearest precision of that width).")
 @click.option("--strict", is_flag=True, help="Exit 2 instead of printing a note where something ran differently "
               "from what was asked (sparsity run dense or as another pattern, layers left dense, weights not read).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A workload parameter (repeatable), e.g. --param seq_len=512; `cosim presets` lists them.")
 @click.option("--quiet", "-q", is_flag=True, help="Print totals only.")
-def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_path, max_rows, no_fuse, precision,
-            strict, quiet):
+def command(accelerator, workload, pruned_path, params, sparsity, batch, json_path, csv_path, max_rows, no_fuse,
+            precision, strict, quiet):
     """Simulate WORKLOAD on ACCELERATOR and print per-layer cycles, traffic and energy.
 
     \b
@@ -58,9 +60,17 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
     if pruned_path is not None:
         from cosim.prune.io import load_pruned
 
+        if params:
+            raise CosimError("--param sets workload parameters; it does not apply to --pruned FILE.npz")
+
         graph = load_pruned(pruned_path)
     else:
-        graph = load_workload(workload)
+        from cosim.cli.named_workloads import embedded_graph
+
+        kv = parse_params(params)
+        graph = None if kv else embedded_graph(workload)
+        if graph is None:
+            graph = load_workload(workload, **kv)
     notes: list[str] = []
     if precision is not None:
         from cosim.precision import with_precision
@@ -95,3 +105,14 @@ def command(accelerator, workload, pruned_path, sparsity, batch, json_path, csv_
         lines = text.splitlines()
         text = "\n".join(lines[next(i for i, l in enumerate(lines) if l.startswith("total:")):])
     click.echo(text)
+
+
+def parse_params(items) -> dict[str, str]:
+    """``("seq_len=512", "phase=decode")`` -> ``{"seq_len": "512", ...}``; the workload checks names and types."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise CosimError(f"--param '{item}' must be KEY=VALUE, e.g. --param seq_len=512")
+        out[key.strip()] = value.strip()
+    return out

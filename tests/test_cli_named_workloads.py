@@ -1,0 +1,51 @@
+"""Embedded models (digits-mlp, digits-cnn) are simulate workloads and are listed by presets."""
+
+from click.testing import CliRunner
+
+from cosim.cli import cli
+from cosim.cli.named_workloads import EMBEDDED, embedded_graph
+
+
+def test_digits_mlp_graph_has_the_hand_counted_macs():
+    g = embedded_graph("digits-mlp")
+    # fc1 64->128, fc2 128->64, fc3 64->10 at batch 1
+    assert g.macs == 64 * 128 + 128 * 64 + 64 * 10
+
+
+def test_unknown_name_is_not_embedded():
+    assert embedded_graph("resnet50") is None
+
+
+def test_presets_lists_and_simulate_accepts_embedded_models():
+    r = CliRunner().invoke(cli, ["presets"])
+    assert r.exit_code == 0
+    for name in EMBEDDED:
+        assert name in r.output
+    r = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn"])
+    assert r.exit_code == 0, r.output
+    assert "conv1" in r.output and "total:" in r.output
+
+
+def test_param_sets_a_zoo_parameter_and_unknown_ones_exit_2():
+    from cosim.workloads import load_workload
+
+    r = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "mlp", "--param", "input_size=100", "-q"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "mlp", "--param", "bogus=1", "-q"])
+    assert r.exit_code != 0 and "input_size" in str(r.exception)  # lists the known parameters
+    assert load_workload("mlp", input_size="100").macs == 100 * 128 + 128 * 64 + 64 * 10
+
+
+def test_param_must_be_key_value():
+    from cosim.cli.simulate_cmd import parse_params
+    from cosim.errors import CosimError
+    import pytest
+
+    assert parse_params(["seq_len=512", " batch = 4"]) == {"seq_len": "512", "batch": "4"}
+    with pytest.raises(CosimError, match="KEY=VALUE"):
+        parse_params(["seq_len"])
+
+
+def test_presets_lists_parameters_with_defaults():
+    r = CliRunner().invoke(cli, ["presets"])
+    assert "seq_len=128" in r.output
