@@ -38,3 +38,10 @@ def test_more_pes_or_sram_never_lowers_area(rows, cols, extra, kib, more_kib):
     base = sum(systolic_area_mm2(_spec(rows, cols, kib)).values())
     assert sum(systolic_area_mm2(_spec(rows + extra, cols, kib)).values()) >= base
     assert sum(systolic_area_mm2(_spec(rows, cols, kib + more_kib)).values()) >= base
+
+
+def test_spec_metrics_carry_positive_area_for_systolic_designs():
+    from cosim.search.specs import spec_metrics
+
+    spec = _spec()
+    assert spec_metrics(spec)["area_mm2"] == sum(systolic_area_mm2(spec).values()) > 0
