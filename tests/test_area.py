@@ -45,3 +45,18 @@ def test_spec_metrics_carry_positive_area_for_systolic_designs():
 
     spec = _spec()
     assert spec_metrics(spec)["area_mm2"] == sum(systolic_area_mm2(spec).values()) > 0
+
+
+def test_adding_a_sparse_feature_never_lowers_area():
+    from dataclasses import replace
+    from cosim.hw.spec import SparseFeatures
+
+    dense = _spec()
+    total = lambda s: sum(systolic_area_mm2(s).values())  # noqa: E731
+    nm = replace(dense, sparsity=SparseFeatures(skipping="nm", nm_patterns=("2:4",)))
+    un = replace(dense, sparsity=SparseFeatures(skipping="unstructured"))
+    gated = replace(dense, sparsity=SparseFeatures(zero_gating=True))
+    assert total(gated) >= total(dense)
+    assert total(un) > total(nm) > total(dense)
+    pe = systolic_area_mm2(dense)["mac"] + systolic_area_mm2(dense)["registers"]
+    assert abs(systolic_area_mm2(un)["sparse_skipping"] - 0.38 * pe) < 1e-12

@@ -13,6 +13,13 @@ Sources (45 nm):
   the per-bank periphery (decoders, sense amps, H-tree share) below are CACTI-like ASSUMPTIONS
   (``SRAM_ARRAY_EFFICIENCY``, ``SRAM_BANK_PERIPHERY_UM2``) awaiting a fit to published macros; each
   extra port beyond two adds a wordline/bitline pair (+``SRAM_AREA_PER_EXTRA_PORT`` of the cells).
+* Sparse skipping, as a fraction of the PE array (MACs + registers):
+  unstructured (any-index operand distribution and irregular reduction): +38 %, SIGMA's area over a
+  TPU-like systolic array with the same multipliers (Qin et al., HPCA 2020, PPA comparison at equal frequency and multipliers);
+  N:M selection multiplexers: +12.93 %, Sparse-TPU's column-combining muxes over its TPU baseline
+  (He et al., ICS 2020) as a stand-in until S2TA's own breakdown is tabulated. Zero gating: no area
+  (clock/operand gating reuses the PE's registers). Compressed-format decoders and metadata SRAM are
+  not priced yet.
 Not yet wired into reports (cosim/report.py); see tests/test_area.py for its properties.
 """
 
@@ -28,6 +35,10 @@ SRAM_CELL_UM2 = 0.346  # Mistry et al., IEDM 2007 (Intel 45 nm 6T cell)
 SRAM_ARRAY_EFFICIENCY = 0.6  # ASSUMPTION: cell area / macro area (CACTI-typical 0.5-0.7)
 SRAM_BANK_PERIPHERY_UM2 = 5000.0  # ASSUMPTION: decoders + sense amps + H-tree share per bank
 SRAM_AREA_PER_EXTRA_PORT = 0.3  # ASSUMPTION: cell growth per port beyond two
+
+SKIPPING_AREA_FRACTION = {"none": 0.0,
+                          "nm": 0.1293,  # Sparse-TPU (He et al., ICS 2020): 12.93 % over TPU
+                          "unstructured": 0.38}  # SIGMA (Qin et al., HPCA 2020): 38 % over TPU-like
 
 UM2_PER_MM2 = 1e6
 
@@ -50,13 +61,17 @@ def sram_area_um2(sram: SramSpec) -> float:
 
 
 def systolic_area_mm2(spec: SystolicSpec) -> dict[str, float]:
-    """Area by component of a systolic design at its node, mm² (keys: mac, registers, sram_<name>)."""
+    """Area by component of a systolic design at its node, mm² (keys: mac, registers, sparse_skipping when
+    the array skips zeros, sram_<name>)."""
     scale = node_area_factor(spec.energy.technology_nm) / UM2_PER_MM2
     pes = spec.pe_array.rows * spec.pe_array.cols
     parts = {
         "mac": pes * mac_area_um2(spec.pe_array.mac_bits) * scale,
         "registers": pes * spec.pe_array.register_bytes_per_pe * 8 * DFF_UM2_PER_BIT * scale,
     }
+    extra = SKIPPING_AREA_FRACTION[spec.sparsity.skipping]
+    if extra:
+        parts["sparse_skipping"] = extra * (parts["mac"] + parts["registers"])
     for name, buf in spec.sram_buffers().items():
         parts[f"sram_{name}"] = sram_area_um2(buf) * scale
     return parts
