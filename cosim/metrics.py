@@ -5,7 +5,7 @@ fronts and the CLI read (and that imports nothing of cosim, so none of them impo
 # Every metric a sweep records (units in the names). Spec-only metrics need no simulation.
 SIM_METRICS = ("latency_s", "energy_j", "edp_j_s", "total_cycles", "stall_cycles", "macs", "effectual_macs",
                "dram_bytes", "utilization", "throughput_inferences_per_s")
-SPEC_METRICS = ("peak_macs_per_cycle", "peak_macs_per_s", "sram_kib")
+SPEC_METRICS = ("peak_macs_per_cycle", "peak_macs_per_s", "sram_kib", "area_mm2")
 WORKLOAD_METRICS = ("weight_density", "params_nonzero", "model_bytes", "accuracy", "accuracy_proxy_weight_norm")
 METRICS = SIM_METRICS + SPEC_METRICS + WORKLOAD_METRICS
 POINT_COLUMNS = ("id", "candidate", "kind", "workload", "sparsity", "allocation", "bits", "hw")
