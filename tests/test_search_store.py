@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cosim.errors import CosimError
-from cosim.search.evaluate import COLUMNS
+from cosim.metrics import COLUMNS
 from cosim.search.space import load_space
 from cosim.search.store import ResultStore
 from cosim.search.sweep import run_sweep

@@ -12,7 +12,8 @@ from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
 from cosim.sparsity import Sparsity
 from cosim.workloads import load_workload
-from cosim.workloads.yaml_io import dump_yaml_workload, load_yaml_workload
+from cosim.workloads.yaml_dump import dump_yaml_workload
+from cosim.workloads.yaml_io import load_yaml_workload
 from cosim.workloads.zoo import ZOO, reads_relu_output
 
 WORKLOADS = Path(__file__).resolve().parents[1] / "workloads"

@@ -26,7 +26,7 @@ import numpy as np
 
 from cosim.errors import CosimError
 from cosim.hw.designs import Designs, check_designs
-from cosim.metrics import COLUMNS, METRICS, SIM_METRICS, SPEC_METRICS, WORKLOAD_METRICS  # noqa: F401
+from cosim.metrics import METRICS
 from cosim.search import points as pts
 from cosim.search.space import Candidate, DesignSpace
 from cosim.search.specs import build_spec, replace_fields
