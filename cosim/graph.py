@@ -303,6 +303,9 @@ class LayerGraph:
         # Weight layers a network-wide sparsity pattern did not fit, left dense: name → reason
         # (cosim.sparsity_spec.apply_sparsity fills it; reports print it as notes).
         self.sparsity_left_dense: dict[str, str] = {}
+        # What an importer could not read and how it got by (e.g. weights in absent external data):
+        # one line each, printed as notes (``cosim simulate --strict`` exits 2 on them).
+        self.import_notes: list[str] = []
         # Bumped by every change, so derived views (topological order, cosim.walk's sites) can be
         # cached against it.
         self.version = 0
@@ -336,6 +339,7 @@ class LayerGraph:
         g._g = self._g.copy()
         g._order = dict(self._order)
         g.sparsity_left_dense = dict(self.sparsity_left_dense)
+        g.import_notes = list(self.import_notes)
         return g
 
     def map_layers(self, fn, name: str | None = None) -> "LayerGraph":

@@ -256,3 +256,28 @@ def test_a_real_exported_resnet50_matches_the_zoo():
     assert sum(1 for l in g.layers() if l.op == "add") == 16
     tagged = [sum(reads_relu_output(l) for l in x.compute_layers()) for x in (g, z)]
     assert tagged[0] == tagged[1] == 52  # 53 convolutions but the stem; the fc reads the average pool
+
+
+def test_absent_external_data_imports_from_shapes_with_a_note(tmp_path):
+    """Weights saved as external data that is not beside the model: shapes stay in the model file, so
+    the import is exact (MACs) and says what it could not read; asking for the weights is an error."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((16, 3, 3, 3), np.float32), "W")
+    fc = numpy_helper.from_array(np.ones((10, 16 * 6 * 6), np.float32), "F")
+    shape = numpy_helper.from_array(np.array([1, -1], np.int64), "shape")
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], kernel_shape=[3, 3]),
+             helper.make_node("Reshape", ["c", "shape"], ["f"]),
+             helper.make_node("Gemm", ["f", "F"], ["y"], transB=1)]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], [w, fc, shape])
+    path = tmp_path / "m.onnx"
+    onnx.save_model(helper.make_model(graph), str(path), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="m.data")
+    (tmp_path / "m.data").unlink()
+    g = load_onnx(path)
+    assert g.macs == 16 * 6 * 6 * 27 + 16 * 6 * 6 * 10
+    assert len(g.import_notes) == 1 and "m.data is absent" in g.import_notes[0]
+    with pytest.raises(CosimError, match="external data m.data"):
+        load_onnx(path, with_weights=True)

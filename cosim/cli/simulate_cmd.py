@@ -71,7 +71,7 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         graph = None if kv else embedded_graph(workload)
         if graph is None:
             graph = load_workload(workload, **kv)
-    notes: list[str] = []
+    notes: list[str] = list(graph.import_notes)
     if precision is not None:
         from cosim.precision import with_precision
 

@@ -458,6 +458,10 @@ def load_onnx(path: str | Path, **params) -> LayerGraph:
     with_weights = params.get("with_weights", False)
     if isinstance(with_weights, str):
         with_weights = with_weights.lower() in ("1", "true", "yes")
+    absent = _absent_external_data(model, path)
+    require(not (absent and with_weights),
+            f"ONNX model '{path}': its weights live in external data {', '.join(absent[:3])} that is not beside "
+            "it; put the data file(s) next to the model, or import without with_weights (shapes only)")
     consts = {t.name for t in model.graph.initializer}
     model_batch = _fix_inputs(model.graph, consts, params, path)
     bits = {k: _check_int(path, k, params.get(k, 8)) for k in ("weight_bits", "act_bits")}
@@ -471,4 +475,20 @@ def load_onnx(path: str | Path, **params) -> LayerGraph:
     for i, node in enumerate(model.graph.node):
         imp.node(node, i)
     require(bool(imp.pending), f"ONNX model '{path}' has no layers cosim can simulate")
-    return imp.build(path.stem)
+    graph = imp.build(path.stem)
+    if absent:
+        graph.import_notes.append(f"ONNX model '{path.name}': external weight data {', '.join(absent[:3])} is absent; "
+                                  "imported from shapes only (MACs and sizes are exact, no weight values)")
+    return graph
+
+
+def _absent_external_data(model, path: Path) -> list[str]:
+    """Names of the external data files the model's initializers point to that are not beside it.
+    A simulator needs only shapes (``dims``), which stay in the model file itself."""
+    missing: list[str] = []
+    for t in model.graph.initializer:
+        if t.data_location == 1:  # TensorProto.EXTERNAL
+            location = next((e.value for e in t.external_data if e.key == "location"), "")
+            if location and location not in missing and not (path.parent / location).is_file():
+                missing.append(location)
+    return missing
