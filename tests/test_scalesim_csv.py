@@ -166,3 +166,22 @@ def test_conv_rows_follow_scalesim_arithmetic(tmp_path_factory, h, w, r, s, c, m
     assert g.macs == scalesim_conv_macs(h, w, r, s, c, m, stride)
     write_topology(g, p, "conv")
     assert read_topology(p)["L"].gemm == g["L"].gemm
+
+
+def test_scalesims_own_loosely_headed_file_is_read_by_position_with_a_note():
+    """SCALE-Sim's DeepSpeech2.csv names its columns 'Layer, IFMAP Width, IFMAP Width, ...'; SCALE-Sim
+    reads by position, and so does cosim (a note says so). MACs by hand with SCALE-Sim's ceiling output:
+    Conv1 331·76 outputs × 41·11·1 × 32, Conv2 161·35 × 21·11·32 × 32, BatchRNN1 672 × 2560 × 4,
+    BatchRNN2/3 2560 × 2560 × 4, FC 2560 × 29."""
+    path = Path(__file__).parent / "data" / "scalesim" / "topologies" / "DeepSpeech2.csv"
+    g = read_topology(path)
+    assert g.macs == (331 * 76 * 41 * 11 * 32 + 161 * 35 * 21 * 11 * 32 * 32 + 672 * 2560 * 4
+                      + 2 * 2560 * 2560 * 4 + 2560 * 29) == 1_755_361_152
+    assert len(g.import_notes) == 1 and "by position" in g.import_notes[0]
+
+
+def test_a_header_of_neither_form_with_unreadable_rows_is_refused(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("a, b, c, d, e\nL1, 3, 4, x, 5\n")
+    with pytest.raises(CosimError, match="first layer row has 2 numbers"):
+        read_topology(p)

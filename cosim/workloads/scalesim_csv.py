@@ -1,6 +1,10 @@
 """SCALE-Sim topology CSV files, read and written.
 
-Two forms, told apart by the header (SCALE-Sim's own ``-i conv`` / ``-i gemm`` inputs):
+Two forms, told apart by the header (SCALE-Sim's own ``-i conv`` / ``-i gemm`` inputs). SCALE-Sim itself
+skips the first row and reads columns by position, so its own files carry headers that name columns
+loosely (``DeepSpeech2.csv``: ``Layer, IFMAP Width, IFMAP Width, ...``): a header that is neither form
+is read the same way, by position, the form told by the number of numbers in the first layer row (seven
+or more: conv; three: GEMM), with a note saying so.
 
 * conv form: ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter,
   Strides,`` — SCALE-Sim convolutions have no padding: the IFMAP size is the already-padded input, and
@@ -58,14 +62,27 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _form(path: Path, header: list[str]) -> str:
+def _form(path: Path, header: list[str], first: list[str] | None) -> tuple[str, str]:
+    """(form, note): the form named by the header, else the one SCALE-Sim's by-position reading of the
+    first layer row implies (note says so)."""
     low = [c.lower() for c in header]
     if tuple(low[:8]) == tuple(c.lower() for c in CONV_COLUMNS):
-        return "conv"
+        return "conv", ""
     if tuple(low[:4]) == tuple(c.lower() for c in GEMM_COLUMNS):
-        return "gemm"
-    raise CosimError(f"topology '{path}' row 1: header '{', '.join(header)}' is neither the conv form "
-                     f"({', '.join(CONV_COLUMNS)}) nor the GEMM form ({', '.join(GEMM_COLUMNS)})")
+        return "gemm", ""
+    numbers = 0
+    for cell in (first or [])[1:]:
+        if not cell.strip().isdigit():
+            break
+        numbers += 1
+    form = "conv" if numbers >= 7 else "gemm" if numbers == 3 else ""
+    if not form:
+        raise CosimError(f"topology '{path}' row 1: header '{', '.join(header)[:120]}' is neither the "
+                         f"conv form ({', '.join(CONV_COLUMNS)}) nor the GEMM form ({', '.join(GEMM_COLUMNS)}), and "
+                         f"the first layer row has {numbers} numbers (conv needs 7, GEMM 3)")
+    columns = CONV_COLUMNS if form == "conv" else GEMM_COLUMNS
+    return form, (f"topology '{path.name}': header not in cosim's spelling; read by position as SCALE-Sim does, "
+                  f"as the {form} form ({', '.join(columns)})")
 
 
 def read_topology(path: str | Path, **params) -> LayerGraph:
@@ -86,12 +103,14 @@ def read_topology(path: str | Path, **params) -> LayerGraph:
     rows = _rows(path)
     require(bool(rows), f"topology '{path}' is empty; expected a header row and one row per layer")
     (_, header), body = rows[0], rows[1:]
-    form = _form(path, header)
+    form, note = _form(path, header, body[0][1] if body else None)
     columns = CONV_COLUMNS if form == "conv" else GEMM_COLUMNS
     low = [c.lower() for c in header]
     sparsity_col = low.index("sparsity") if "sparsity" in low else None
     require(bool(body), f"topology '{path}' has a header but no layer rows")
     graph = LayerGraph(path.stem)
+    if note:
+        graph.import_notes.append(note)
     previous, seen = None, {}
     for lineno, cells in body:
         where = f"topology '{path}' row {lineno}"
