@@ -72,8 +72,14 @@ def spec_from_mapping(data: Mapping[str, Any], default_name: str = "accelerator"
 
 
 def load_accelerator(name_or_path: str | Path) -> Any:
-    """A spec from a preset name (see ``preset_names()``) or a YAML file path."""
+    """A spec from a preset name (see ``preset_names()``), a YAML file path or a SCALE-Sim ``.cfg``."""
     p = Path(name_or_path)
+    if p.suffix == ".cfg":  # a SCALE-Sim architecture config
+        if not p.is_file():
+            raise CosimError(f"--accelerator: file '{p}' does not exist; give a preset name, a YAML or a .cfg path")
+        from cosim.hw.scalesim_cfg import mapping_from_cfg
+
+        return spec_from_mapping(mapping_from_cfg(p), default_name=p.stem)
     if p.suffix in (".yaml", ".yml") or p.exists():
         if not p.is_file():
             raise CosimError(f"--accelerator: file '{p}' does not exist; give a preset name or a YAML path")
