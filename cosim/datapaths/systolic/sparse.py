@@ -262,7 +262,7 @@ def weights_plan(layer: Layer, spec: Any, L: Mapping[str, Any], cache: EvalCache
         dense_a = math.ceil(rows_a * cols_a * layer.act_bits / 8)
         if stored_a < dense_a:
             columns["ifmap_bytes_scale"] = stored_a / dense_a
-            meta_a_frac, fmt_a = meta_a / stored_a, fmt
+            meta_a_frac, fmt_a = (meta_a / stored_a if stored_a else 0.0), fmt  # all-zero tensor: nothing stored
     details["ifmap_format"] = fmt_a
 
     weight_src = "dense" if dense_layer else ("mask" if sp.mask is not None else "statistical")

@@ -108,9 +108,9 @@ def layer_problem(layer: Layer, spec: SparseTensorCoreSpec) -> tuple[PatternRun,
     return run, problem, sparse_run
 
 
-def weight_bytes(p: GemmProblem) -> float:
-    kept = (p.weight_elems or p.groups * p.rows * p.k) / p.speedup
-    return kept * (p.weight_bytes + p.metadata_bits / 8.0)
+def dense_weight_bytes(p: GemmProblem) -> float:
+    """The weights' bytes stored dense (no compression, no metadata): what decides L2 residency."""
+    return (p.weight_elems or p.groups * p.rows * p.k) * p.weight_bytes
 
 
 def activation_bytes(layer: Layer) -> tuple[float, float]:
