@@ -13,7 +13,8 @@ numbers for dense layers.
 Cycle model per group (layer.gemm = (groups, M, N, K); groups run one after another):
 
     compute = folds · (fold_cycles − T) + Σ_folds stream cycles          (dense: Σ = folds · T)
-    stall   = SRAM-port stall + DRAM stall (double-buffered transfers overlap compute)
+    stall   = SRAM-port stall + DRAM stall (double-buffered transfers overlap compute; single-buffered
+              ones serialise with it)
 
 ``timing`` physical: fold_cycles = 2R + C + T − 2 (scalesim_timing.physical_fold_cycles), one DRAM
 channel shared by all operands (the first fold's operands load before it and the last fold's outputs
@@ -249,7 +250,10 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
         first = np.minimum(first, dram_read)
         last = np.minimum(rows * cols * o_b, dram_write)
         middle = np.maximum(dram_read + dram_write - first - last, 0)
-        dram_stall = np.ceil(first / bpc) + np.ceil(last / bpc) + np.maximum(np.ceil(middle / bpc) - busy, 0)
+        # Single-buffered buffers (double_buffered: false) hold one tile: its load, its compute and its
+        # store serialise, so no transfer hides behind compute — the price of the doubled tile capacity.
+        hidden = np.where(D["double_buffered"] == 1, busy, 0)
+        dram_stall = np.ceil(first / bpc) + np.ceil(last / bpc) + np.maximum(np.ceil(middle / bpc) - hidden, 0)
     else:
         # SCALE-Sim USER mode: one interface per operand at the same words/cycle; the first fill of each
         # read buffer precedes cycle 0 and the last drain of the ofmap buffer follows the last cycle.
