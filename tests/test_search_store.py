@@ -73,6 +73,8 @@ def _reference_rows(space, tmp_path):
 
 
 def test_sigkill_mid_sweep_then_resume_stores_each_point_once(tmp_path):
+    """Killed five times (SIGKILL to the sweep and its workers), resumed each time: every point stored
+    exactly once and every row equal to an uninterrupted run's."""
     install()
     space_path = write_toy_space(tmp_path)
     out = tmp_path / "out"
@@ -81,27 +83,28 @@ def test_sigkill_mid_sweep_then_resume_stores_each_point_once(tmp_path):
     args = [sys.executable, "-c", code, "sweep", str(space_path), "--out", str(out), "--chunk-size", "3",
             "--no-progress", "--no-plots", "--workers", "2"]
     env = {**os.environ, "PYTHONPATH": str(TESTS), "TOY_SLEEP_S": "0.01"}
-    proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
     store_file = out / "sweep.sqlite"
-    deadline = time.monotonic() + 60
-    stored = 0
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-            if store_file.exists():
-                try:
-                    with ResultStore(store_file) as st:
-                        stored = st.count()
-                except (CosimError, sqlite3.Error):
-                    continue
-                if stored >= 9:
-                    break
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, at once
-        proc.wait()
     space = load_space(space_path)
-    assert 0 < stored < space.size, f"the sweep was not caught mid-run ({stored} of {space.size} stored)"
+    stored = 0
+    for kill in range(5):
+        proc = subprocess.Popen(args + (["--resume"] if kill else []), env=env, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline, before = time.monotonic() + 60, stored
+        try:
+            while time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+                if store_file.exists():
+                    try:
+                        with ResultStore(store_file) as st:
+                            stored = st.count()
+                    except (CosimError, sqlite3.Error):
+                        continue
+                    if stored >= before + 3:
+                        break
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, at once
+            proc.wait()
+        assert 0 < stored < space.size, f"kill {kill + 1}: the sweep was not caught mid-run ({stored} of {space.size})"
 
     env.pop("TOY_SLEEP_S")
     r = subprocess.run(args + ["--resume"], env=env, capture_output=True, text=True, timeout=120)
@@ -125,3 +128,24 @@ def test_resume_refuses_another_space(tmp_path):
     other = load_space(write_toy_space(tmp_path, workloads=["small_cnn"]))
     with pytest.raises(CosimError, match="another design space"):
         run_sweep(other, tmp_path / "o", executor="serial", progress=False, resume=True)
+
+
+def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path):
+    """SQLite's 'database or disk is full' mid-sweep: the failed chunk rolls back, earlier chunks stay."""
+    with ResultStore(tmp_path / "s.sqlite", create=True) as st:
+        row = {c: None for c in COLUMNS}
+        st.write_rows([{**row, "id": 0, "status": "ok"}])
+        real = st.conn
+
+        class Full:
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def executemany(self, *a):
+                raise sqlite3.OperationalError("database or disk is full")
+
+        st.conn = Full()
+        with pytest.raises(CosimError, match="free disk space, then rerun with --resume"):
+            st.write_rows([{**row, "id": 1, "status": "ok"}])
+        st.conn = real
+        assert st.count() == 1

@@ -85,10 +85,14 @@ class ResultStore:
     def write_rows(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert a chunk of rows in one transaction; rows whose id exists are ignored. Returns inserted."""
         data = [tuple(_sql_value(r.get(c)) for c in COLUMNS) + (__version__,) for r in rows]
-        with self._transaction():
-            before = self.conn.total_changes
-            self.conn.executemany(self._insert, data)
-            return self.conn.total_changes - before
+        try:
+            with self._transaction():
+                before = self.conn.total_changes
+                self.conn.executemany(self._insert, data)
+                return self.conn.total_changes - before
+        except sqlite3.OperationalError as e:  # a full disk or quota: the chunk rolls back, earlier ones stay
+            raise CosimError(f"store '{self.path}': writing a chunk failed ({str(e)[:80]}); the points stored so far "
+                             "are intact: free disk space, then rerun with --resume") from None
 
     def _transaction(self):
         conn = self.conn
