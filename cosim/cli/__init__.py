@@ -44,8 +44,10 @@ _COMPILING = ("simulate", "sweep", "prune", "pareto")  # commands that run the N
 
 
 def _note_cold_kernels(argv) -> None:
+    """A person at a terminal waiting on the first compile gets one line saying why; scripts and pipes
+    (stderr not a terminal) keep their output exactly as documented: one line per error."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args and args[0] in _COMPILING and not any(a in ("-h", "--help") for a in args):
+    if sys.stderr.isatty() and args and args[0] in _COMPILING and not any(a in ("-h", "--help") for a in args):
         from cosim.kernels.compile_note import NOTE, kernel_cache_is_cold
 
         if kernel_cache_is_cold():
