@@ -77,3 +77,15 @@ def test_cli_precision_flag_and_refusal():
                           "--precision", "fp8"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().count("\n") == 0 and "fp8" in bad.stderr
+
+
+def test_every_workload_source_takes_a_precision_parameter(tmp_path):
+    from cosim.workloads import load_workload
+
+    zoo = load_workload("mlp", precision="fp16")
+    csv = tmp_path / "g.csv"
+    csv.write_text("Layer, M, N, K,\nfc1, 16, 32, 64,\n")
+    topo = load_workload(csv, precision="bf16")
+    assert {l.number_format for l in zoo.compute_layers()} == {"fp16"}
+    assert {l.number_format for l in topo.compute_layers()} == {"bf16"}
+    assert all(l.weight_bits == 16 for l in topo.compute_layers())

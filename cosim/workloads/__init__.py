@@ -2,7 +2,7 @@
 
 ``load_workload(name_or_path, **params)`` resolves a zoo name (see ``zoo_names()``) or a file path by
 its suffix: ``.yaml``/``.yml`` (cosim workload YAML), ``.onnx`` (ONNX, optional extra), ``.csv``
-(SCALE-Sim topology, conv or GEMM form).
+(SCALE-Sim topology, conv or GEMM form). Every source takes a ``precision`` parameter too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,18 @@ def zoo_names() -> list[str]:
 
 
 def load_workload(name_or_path: str | Path, **params) -> LayerGraph:
+    """``params`` go to the zoo builder or importer, except ``precision`` (int8, fp16, bf16, fp8, ...,
+    cosim/precision.py), which every source accepts: the compute layers then run in that number format."""
+    precision = params.pop("precision", None)
+    graph = _load(name_or_path, **params)
+    if precision is not None:
+        from cosim.precision import with_precision
+
+        graph = with_precision(graph, str(precision))
+    return graph
+
+
+def _load(name_or_path: str | Path, **params) -> LayerGraph:
     from cosim.workloads.zoo import ZOO
 
     key = str(name_or_path)
