@@ -396,11 +396,17 @@ def test_nm_cycles_at_least_dense_times_n_over_m(layer, spec, pattern):
     a = simulate_layer(sparse, dataclasses.replace(spec, sparsity=NM))
     d = simulate_layer(layer, spec)
     n, m = pattern
-    assert a.compute_cycles <= d.compute_cycles
+    # The mapper may trade compute for transfers differently for the two (cosim/datapaths/systolic/
+    # mapper.py), so the bounds hold on the total, and on compute with the fixed tiling.
     assert a.compute_cycles + a.stall_cycles <= d.compute_cycles + d.stall_cycles
     if spec.sram.filter.size_kib >= 16:  # every tile fits: no capacity cliff
-        assert a.compute_cycles >= d.compute_cycles * n / m
         assert a.compute_cycles + a.stall_cycles >= (d.compute_cycles + d.stall_cycles) * n / m
+    fixed = dataclasses.replace(spec, mapper="off")
+    a = simulate_layer(sparse, dataclasses.replace(fixed, sparsity=NM))
+    d = simulate_layer(layer, fixed)
+    assert a.compute_cycles <= d.compute_cycles
+    if spec.sram.filter.size_kib >= 16:
+        assert a.compute_cycles >= d.compute_cycles * n / m
     # With 1 KiB buffers the sparse run may escape a cliff the dense one falls off (compressed weights
     # that fit where dense ones are re-read; fewer row folds, so no partial sums to cut the stream
     # into chunks for): it can then gain more than M/N.
@@ -488,8 +494,9 @@ def test_presets():
     assert a.compute_cycles == b.compute_cycles and a.stall_cycles == b.stall_cycles
     assert b.gated_macs > 0 and energy(b, gating) < energy(a, ws)
     s2ta = load_accelerator("s2ta-32x32-nm")
-    nm = simulate_layer(layer.replace(weight_sparsity=Sparsity.nm_pattern(2, 4)), s2ta)
-    # os folds of K = 576 → 288 slots keep their 2R + C − 2 = 94 cycles of fill and drain
+    nm = simulate_layer(layer.replace(weight_sparsity=Sparsity.nm_pattern(2, 4)), dataclasses.replace(s2ta, mapper="off"))
+    # os folds of K = 576 → 288 slots keep their 2R + C − 2 = 94 cycles of fill and drain (the fixed
+    # tiling; a mapped run also exposes its first tile's load, tests/test_mapper.py)
     assert nm.details.sparse.achieved_speedup == pytest.approx((576 + 94) / (288 + 94), rel=0.01)
     assert nm.metadata_bytes > 0
     un = simulate_layer(layer, s2ta)  # unstructured on an N:M array: dense

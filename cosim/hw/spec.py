@@ -182,6 +182,9 @@ class SystolicSpec:
     ``scalesim`` reproduces SCALE-Sim 3.0.0's cycle counts exactly.
     ``dual_side_sparse``: activation zeros (``layer.act_density``, a statistical model) are gated,
     skipped and compressed like weight zeros, as ``sparsity`` says; off, activations count as dense.
+    ``mapper`` (physical timing): the objective by which cosim/datapaths/systolic/mapper.py picks each
+    layer's loop order and SRAM tiles (``latency`` then energy, ``energy`` then latency, ``edp``), or
+    ``off`` for the fixed loop order and strip tiling of cosim/datapaths/systolic/tiling.py.
     ``unsupported_pattern``: with N:M skipping, a sparse layer whose weights fit none of
     ``sparsity.nm_patterns`` runs dense (``dense``) or stops with an error (``error``).
     (cosim/datapaths/systolic/sparse.py; the same two keys as the sparse tensor core spec.)
@@ -199,6 +202,7 @@ class SystolicSpec:
     description: str = ""
     dual_side_sparse: bool = False
     unsupported_pattern: Literal["dense", "error"] = "dense"
+    mapper: Literal["latency", "energy", "edp", "off"] = "latency"
 
     # The fields (dotted prefixes) this spec's energy table depends on (cosim/hw/energy_tables.py
     # spec_table_key reads nothing else), so designs that agree on them share a table.
@@ -212,6 +216,8 @@ class SystolicSpec:
                 f"unsupported_pattern '{self.unsupported_pattern}' is unknown; use dense or error")
         require(0 < self.clock_mhz <= 10000, f"clock_mhz must be in (0, 10000], got {self.clock_mhz}")
         require(self.timing in ("physical", "scalesim"), f"timing '{self.timing}' is unknown; use physical or scalesim")
+        require(self.mapper in MAPPER_OBJECTIVES,
+                f"mapper '{self.mapper}' is unknown; use one of {', '.join(MAPPER_OBJECTIVES)}")
         # A buffer must hold at least one operand row/column for the array, or nothing can stream.
         pe = self.pe_array
         half = 2 if self.sram.double_buffered else 1
@@ -231,6 +237,7 @@ class SystolicSpec:
         bad = ~((clock > 0) & (clock <= 10000))
         bad |= ~np.isin(designs.value("unsupported_pattern"), ("dense", "error"))
         bad |= ~np.isin(designs.value("timing"), ("physical", "scalesim"))
+        bad |= ~np.isin(designs.value("mapper"), MAPPER_OBJECTIVES)
         half = np.where(designs.value("sram.double_buffered").astype(bool), 2, 1)
         for bname, need_words in _EDGE_WORDS:
             words = kib_to_bytes(designs.value(f"sram.{bname}.size_kib")) // designs.value(f"sram.{bname}.word_bytes")
@@ -253,6 +260,8 @@ class SystolicSpec:
     def cycle_s(self) -> float:
         return cycle_s(self.clock_mhz)
 
+
+MAPPER_OBJECTIVES = ("latency", "energy", "edp", "off")
 
 # Buffer → the array edge (PEArraySpec field) one buffer half must hold: the ifmap feeds the rows,
 # the filter and ofmap buffers the columns.

@@ -48,6 +48,7 @@ import numpy as np
 
 from cosim.errors import CosimError
 
+from cosim.datapaths.systolic import mapper
 from cosim.datapaths.systolic import tiling as mp
 from cosim.datapaths.systolic import scalesim_timing as st
 
@@ -60,14 +61,16 @@ PSUM_BYTES = 4
 # register traffic of Chen et al., "Eyeriss", ISCA 2016, §5 energy analysis).
 REGISTER_ACCESSES_PER_MAC = 4
 
-LAYER_KEYS = ("G", "M", "N", "K", "ifmap_unique", "ifmap_halo", "ifmap_valid", "ifmap_ws_blocks", "act_bits",
-              "weight_bits", "out_bits")
+LAYER_KEYS = ("G", "M", "N", "K", "ch_per_group", "ifmap_unique", "ifmap_halo", "ifmap_valid", "ifmap_ws_blocks",
+              "act_bits", "weight_bits", "out_bits")
 SPARSE_KEYS = ("array_k", "filter_bytes_scale", "ifmap_bytes_scale", "fold_pairs", "out_row_folds",
                "stream_cycles", "executed_macs", "mapping_efficiency")
 DESIGN_KEYS = ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "filter_bytes", "ofmap_bytes",
                "ifmap_word_bytes", "filter_word_bytes", "ofmap_word_bytes", "double_buffered",
                "dram_bytes_per_cycle", "ifmap_peak_bytes_per_cycle", "filter_peak_bytes_per_cycle",
-               "ofmap_peak_bytes_per_cycle")
+               "ofmap_peak_bytes_per_cycle", "register_bytes_per_pe", "mapper", "dram_pj_per_byte",
+               "sram_pj_per_byte")
+MAPPER_CODES = {"off": -1, **mapper.OBJECTIVE_CODES}
 
 
 def design_arrays(designs: Any) -> dict[str, np.ndarray]:
@@ -84,6 +87,9 @@ def design_arrays(designs: Any) -> dict[str, np.ndarray]:
            "double_buffered": v("sram.double_buffered").astype(np.int64),
            "dram_bytes_per_cycle": np.asarray(dram_bytes_per_cycle(v("dram.bandwidth_gb_per_s").astype(np.float64),
                                                                    v("clock_mhz").astype(np.float64)))}
+    out["register_bytes_per_pe"] = v("pe_array.register_bytes_per_pe").astype(np.float64)
+    out["mapper"] = _codes(v("mapper"), MAPPER_CODES)
+    out["dram_pj_per_byte"], out["sram_pj_per_byte"] = _transfer_energies(d)
     for b in ("ifmap", "filter", "ofmap"):
         out[f"{b}_bytes"] = kib_to_bytes(v(f"sram.{b}.size_kib").astype(np.float64))
         out[f"{b}_word_bytes"] = v(f"sram.{b}.word_bytes").astype(np.int64)
@@ -91,6 +97,27 @@ def design_arrays(designs: Any) -> dict[str, np.ndarray]:
             v(f"sram.{b}.banks").astype(np.int64), v(f"sram.{b}.ports").astype(np.int64),
             v(f"sram.{b}.bank_width_bytes").astype(np.int64)), dtype=np.float64)
     return out
+
+
+def _transfer_energies(d) -> tuple[np.ndarray, np.ndarray]:
+    """Per design, pJ per DRAM byte and per ifmap-SRAM byte read from its energy table: the mapper's
+    energy objective weighs DRAM against SRAM transfers with them. Designs sharing a table share a look-up."""
+    from cosim.hw.energy_tables import table_for
+    from cosim.hw.spec import SystolicSpec
+
+    firsts, inverse = d.group(SystolicSpec.ENERGY_FIELDS, _energy_key)
+    dram = np.empty(len(firsts))
+    sram = np.empty(len(firsts))
+    for g, j in enumerate(firsts):
+        t = table_for(d.spec(int(j)))
+        dram[g], sram[g] = 8.0 * t.get("dram:read_bit", 0.0), t.get("sram_ifmap:read_byte", 0.0)
+    return dram[inverse], sram[inverse]
+
+
+def _energy_key(spec):
+    from cosim.hw.energy_tables import spec_table_key
+
+    return spec_table_key(spec)
 
 
 def _codes(values: np.ndarray, codes: Mapping[str, int]) -> np.ndarray:
@@ -180,11 +207,21 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
     half = np.where(D["double_buffered"] == 1, 2, 1)
     psum_folds = np.where(df == 0, 0, row_folds - 1)  # partial sums an output gets before its last one
     chunks, _ = stream_chunks(L, D)
-    # Layer totals (all groups); sparse runs may replace the fold pairs and the stream cycles.
+    tiles = None if scalesim else map_tiles(L, D, k, a_b, w_b, o_b)
+    on = False if tiles is None else tiles["on"]
+    factor = 1.0 if tiles is None else np.where(on, tiles["spatial_fold_factor"], 1.0)
+    if tiles is not None:
+        chunks = np.where(on, tiles["chunks"], chunks)
+    # Layer totals (all groups); sparse runs may replace the fold pairs and the stream cycles. Tiles that
+    # cut a spatial dimension off the array edge add the folds of their remainders (``factor``).
     pairs = _override(L, "fold_pairs", g * row_folds * col_folds)
+    pairs = pairs if tiles is None else np.round(pairs * factor).astype(np.int64)
     layer_folds = pairs * chunks
     fold_cycles = (st.scalesim_fold_cycles(rows, cols, t, df) if scalesim else st.physical_fold_cycles(rows, cols, t, df))
     streams = _override(L, "stream_cycles", pairs * t)
+    if tiles is not None and L.get("stream_cycles") is not None:  # given streams count the unmapped folds
+        given = np.asarray(L["stream_cycles"]) >= 0
+        streams = np.where(on & given, np.round(streams * factor), streams)
     compute = layer_folds * (fold_cycles - t) + streams - (g if scalesim else 0)
 
     # ---- on-chip capacity (elements) ----------------------------------------------------------------
@@ -203,6 +240,11 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
     filter_rd = mp.filter_dram_elems(df, rows, cols, m, n, k, cap_f, epoch=cap_f if scalesim else None)
     # A ws column fold's K × C weights serve every chunk; from DRAM again per chunk if they do not fit.
     filter_rd = np.where((df == 1) & (chunks > 1) & (k * np.minimum(cols, n) > cap_f), filter_rd * chunks, filter_rd)
+    spill = 0
+    if tiles is not None:  # the mapper's loop order and tiles (cosim/datapaths/systolic/mapper.py)
+        ifmap_rd = np.where(on, tiles["ifmap_elems"], ifmap_rd)
+        filter_rd = np.where(on, tiles["filter_elems"], filter_rd)
+        spill = np.where(on, tiles["psum_spill_elems"], 0)  # 32-bit partial sums out to DRAM and back
     out_writes = mp.ofmap_write_elems(df, rows, m, n, k)  # array-side writes, partial sums included
     mn = m * n
     if L.get("out_row_folds") is not None:  # compacted ws: each column fold has its own row folds
@@ -210,12 +252,19 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
         layer_psums = np.where(df == 0, 0, layer_out_writes - g * mn)
     else:
         layer_out_writes, layer_psums = g * out_writes, g * (mn * psum_folds)
+    if tiles is not None:  # mapped, as dense: one partial sum per output and reduction fold but the last
+        use = on if L.get("out_row_folds") is None else on & (np.asarray(L["out_row_folds"]) < 0)
+        mapped_psums = g * mn * (tiles["reduction_folds"] - 1)
+        layer_psums = np.where(use, mapped_psums, layer_psums)
+        layer_out_writes = np.where(use, g * mn + mapped_psums, layer_out_writes)
     dram_ifmap = g * ifmap_rd * a_b
     dram_filter = g * filter_rd * w_b
-    dram_read = g * (ifmap_rd * a_b + filter_rd * w_b)
-    # SCALE-Sim streams every partial sum out to DRAM; physical timing writes each output once.
+    spill_bytes = g * spill * PSUM_BYTES
+    dram_read = g * (ifmap_rd * a_b + filter_rd * w_b) + spill_bytes
+    # SCALE-Sim streams every partial sum out to DRAM; physical timing writes each output once (and the
+    # partial sums a mapping spills).
     dram_write_elems = layer_out_writes if scalesim else g * mn
-    dram_write = dram_write_elems * o_b
+    dram_write = dram_write_elems * o_b + spill_bytes
 
     # ---- SRAM traffic (array side, elements per group) ----------------------------------------------
     ifmap_entries = m * k_dense if scalesim else L["ifmap_valid"]  # SCALE-Sim counts out-of-bounds taps
@@ -230,7 +279,7 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
     # Fills and drains: the DRAM side of each buffer is an SRAM write (fill) or read (drain) too.
     sram_rd = {"ifmap": g * sram_ifmap_rd * a_b, "filter": g * sram_filter_rd * w_b,
                "ofmap": layer_psum_rd * PSUM_BYTES + dram_write}
-    sram_wr = {"ifmap": g * ifmap_rd * a_b, "filter": g * filter_rd * w_b, "ofmap": ofmap_wr_bytes}
+    sram_wr = {"ifmap": g * ifmap_rd * a_b, "filter": g * filter_rd * w_b, "ofmap": ofmap_wr_bytes + spill_bytes}
 
     # ---- stalls -------------------------------------------------------------------------------------
     # SRAM ports: an array-side stream the banks cannot deliver slows the array down.
@@ -247,8 +296,12 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
         # Physical: one channel. The first fold's operands load before it starts, the last fold's outputs
         # store after it ends; everything else overlaps with compute through the double-buffered halves.
         first = np.where(df == 0, rows * a_b + cols * w_b, rows * cols * np.where(df == 1, w_b, a_b))
+        last = rows * cols * o_b
+        if tiles is not None:  # a mapped layer's first tiles load, and its last output tile stores, exposed
+            first = np.where(on, tiles["first_load_bytes"], first)
+            last = np.where(on, tiles["last_store_bytes"], last)
         first = np.minimum(first, dram_read)
-        last = np.minimum(rows * cols * o_b, dram_write)
+        last = np.minimum(last, dram_write)
         middle = np.maximum(dram_read + dram_write - first - last, 0)
         # Single-buffered buffers (double_buffered: false) hold one tile: its load, its compute and its
         # store serialise, so no transfer hides behind compute — the price of the doubled tile capacity.
@@ -294,7 +347,39 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
         "sram_read_bytes": sram_rd["ifmap"] + sram_rd["filter"] + sram_rd["ofmap"],
         "sram_write_bytes": sram_wr["ifmap"] + sram_wr["filter"] + sram_wr["ofmap"],
         "register_accesses": REGISTER_ACCESSES_PER_MAC * executed,
+        **_mapping_columns(tiles, np.shape(total)),
     }
+
+
+def map_tiles(L: Mapping[str, Any], D: Mapping[str, Any], k, a_b, w_b, o_b) -> dict[str, np.ndarray] | None:
+    """The mapper's choice for every (layer, design) of a physical-timing model call, with ``on`` where
+    the design asks for it and a tiling fits (elsewhere the fixed tiling stays); None when no design maps."""
+    code = np.asarray(D["mapper"])
+    if not np.any(code >= 0):
+        return None
+    half = np.where(D["double_buffered"] == 1, 2, 1)
+    layer = {"G": L["G"], "M": L["M"], "N": L["N"], "K": k, "C": L["ch_per_group"],
+             "ifmap_unique": L["ifmap_unique"], "ifmap_halo": L["ifmap_halo"], "ifmap_valid": L["ifmap_valid"],
+             "a_bytes": a_b, "w_bytes": w_b, "o_bytes": o_b}
+    design = {"rows": D["rows"], "cols": D["cols"], "dataflow": D["dataflow"], "double_buffered": D["double_buffered"],
+              "objective": np.maximum(code, 0), "ifmap_cap_bytes": D["ifmap_bytes"] // half,
+              "filter_cap_bytes": D["filter_bytes"] // half, "ofmap_cap_bytes": D["ofmap_bytes"] // half,
+              "register_bytes_per_pe": D["register_bytes_per_pe"], "dram_bytes_per_cycle": D["dram_bytes_per_cycle"],
+              "dram_pj_per_byte": D["dram_pj_per_byte"], "sram_pj_per_byte": D["sram_pj_per_byte"]}
+    out = mapper.map_pairs(layer, design)
+    out["on"] = out["found"] & (code >= 0)
+    return out
+
+
+def _mapping_columns(tiles, shape) -> dict[str, np.ndarray]:
+    """The chosen mapping as model outputs (tile sizes and loop-order code; −1 where unmapped)."""
+    if tiles is None:
+        return {"mapped": np.zeros(shape, dtype=bool)}
+    on = np.broadcast_to(tiles["on"], shape)
+    out = {"mapped": on}
+    for key in ("tile_m", "tile_n", "tile_c", "order"):
+        out[f"map_{key}"] = np.where(on, np.broadcast_to(tiles[key], shape), -1)
+    return out
 
 
 def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict[str, np.ndarray]:

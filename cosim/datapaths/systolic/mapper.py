@@ -1,0 +1,288 @@
+"""The systolic mapper: per layer and design, the loop order and SRAM tile sizes that run it best.
+
+A compute layer is ``groups`` GEMMs of M × N × K (cosim/datapaths/systolic/tiling.py), K = C · window
+(input channels per group × kernel taps). A mapping tiles the three loops between DRAM and the SRAM
+buffers (Timeloop's split of architecture, problem and mapping; Parashar et al., ISPASS 2019):
+
+    for the three tile loops in an order of (m, n, c), outermost first:
+        m — Tm output positions (a strip of output rows: its input is the strip's window rows)
+        n — Tn filters
+        c — Tc input channels, each with its whole kernel window (Tk = Tc · window reduction entries)
+
+and each buffer holds one tile of its operand: ifmap Tm × Tk im2col entries (their unique input
+elements, halo included), filter Tk × Tn, ofmap Tm × Tn outputs (32-bit partial sums while the c loop
+is unfinished). With double buffering a tile may use half of its buffer; the dataflow's stationary
+operand (ws: filter, is: ifmap, os: outputs) may also live in the PE register files (R · C · the
+register bytes a PE has beyond one operand word and one partial sum), as Eyeriss keeps filter rows in
+its PE scratchpads (Chen et al., JSSC 2017, §III).
+
+DRAM traffic of an operand follows the loop order (the reuse rule of Timeloop's tile analysis and of
+nn_dataflow's loop-blocking scheme, Gao et al., ASPLOS 2019): its tile is fetched once per iteration of
+the loops it depends on, and again for every iteration of a loop it does not depend on that sits
+outside the innermost loop it does depend on (loops of one trip do not count). Outputs depend on m and
+n; when the c loop sits outside them, every output is spilled to DRAM as a 32-bit partial sum after each
+c tile but the last and read back before the next. A strip sweep of the input over all m tiles reads
+U + (m tiles − 1) · halo elements (consecutive strips share a window's rows), never more than the valid
+im2col entries.
+
+The array side follows the tiles: the dataflow's temporal loop (os: K, ws: M, is: N) is cut into one
+stream per tile (``chunks``), each a fold of its own with its fill and drain; a spatial dimension cut
+into tiles that are not multiples of the array edge costs the folds of every tile's remainder.
+
+Objective, per (layer, design): ``latency`` (default) — cycles, DRAM transfers overlapping compute when
+double-buffered and serialised with it when not, then energy; ``energy`` — DRAM and SRAM transfer
+energy (the spec's table, pJ/byte), then cycles; ``edp`` — their product. The m and c tiles are
+:func:`tile_candidates` (small sizes, near-equal splits, array-edge multiples); for each (m, c) tile the
+n tile is the largest that fits, that size split evenly, and that size cut to the array edge (larger n
+tiles only remove n trips). On layers whose dimensions are all ≤ 16 every tiling is tried
+(tests/test_mapper.py checks the mapper against a brute-force loop-nest walker there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+ORDERS = ("ncm", "mcn", "mnc")  # outermost loop first; by innermost loop: m, n, c (the outer two commute)
+OBJECTIVE_CODES = {"latency": 0, "energy": 1, "edp": 2}
+PSUM_BYTES = 4  # partial sums at accumulator precision (cosim/datapaths/systolic/model.py)
+_MAX_CANDIDATES = 64
+
+
+_TRIPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256, 512, 1024)
+
+
+def tile_candidates(n: int, edge: int) -> np.ndarray:
+    """Tile sizes tried for a dimension of ``n`` (sorted): every size when n ≤ 16, else
+    1, the splits ⌈n/t⌉ into t near-equal tiles for t in _TRIPS, and the array ``edge`` times 1, 2, 4, 8."""
+    out = np.empty(_MAX_CANDIDATES, dtype=np.int64)
+    return out[:_candidates(int(n), int(edge), out)].copy()
+
+
+@njit(cache=True)
+def _cdiv(a, b):
+    return -(-a // b)
+
+
+@njit(cache=True)
+def _spatial_folds(n, t, edge):
+    """Folds of a spatial dimension of ``n`` cut into tiles of ``t`` on an array edge of ``edge``."""
+    trips = _cdiv(n, t)
+    last = n - (trips - 1) * t
+    return (trips - 1) * _cdiv(t, edge) + _cdiv(last, edge)
+
+
+_TRIPS_ARR = np.array(_TRIPS, dtype=np.int64)
+
+
+@njit(cache=True)
+def _candidates(n, edge, out):
+    """Fill ``out`` with the sorted candidates of :func:`tile_candidates`; returns their count."""
+    buf = np.empty(16 + _TRIPS_ARR.size + 4, dtype=np.int64)
+    e = 0
+    for v in range(1, (n if n <= 16 else 0) + 1):
+        buf[e] = v
+        e += 1
+    buf[e] = 1  # the smallest tile always: a layer that fits at all fits with it
+    e += 1
+    for t in _TRIPS_ARR:
+        if t <= n:
+            buf[e] = -(-n // t)
+            e += 1
+    for j in (1, 2, 4, 8):
+        if edge * j <= n:
+            buf[e] = edge * j
+            e += 1
+    vals = np.unique(buf[:e])
+    for i in range(vals.size):
+        out[i] = vals[i]
+    return vals.size
+
+
+@njit(cache=True, fastmath=True)
+def _map_one(Li, Lf, Di, Df, out_i, out_f):
+    """Best mapping of one (layer, design) pair into ``out_i``/``out_f`` (see :func:`map_pairs`)."""
+    g, m, n, k, c, u, h, valid = Li[0], Li[1], Li[2], Li[3], Li[4], Li[5], Li[6], Li[7]
+    a_b, w_b, o_b = Lf[0], Lf[1], Lf[2]
+    rows, cols, df, dbuf, objective = Di[0], Di[1], Di[2], Di[3], Di[4]
+    cap_i, cap_f, cap_o, reg_b, bpc, e_dram, e_sram = Df[0], Df[1], Df[2], Df[3], Df[4], Df[5], Df[6]
+    cand_m = np.empty(_MAX_CANDIDATES, dtype=np.int64)
+    cand_c = np.empty(_MAX_CANDIDATES, dtype=np.int64)
+    cand_n = np.empty(16, dtype=np.int64)
+    # array edge of each dimension (os: M × N spatial, ws: K × N, is: K × M; the other one streams)
+    edge_m = rows if df == 0 else (1 if df == 1 else cols)
+    edge_n = cols if df != 2 else 1
+    edge_c = max(_cdiv(rows * c, max(k, 1)), 1) if df != 0 else 1  # channels per row edge
+    nm_ = _candidates(m, edge_m, cand_m)
+    nc_ = _candidates(c, edge_c, cand_c)
+    # per-candidate facts, computed once (integer divisions are the expensive part of the search)
+    m_trips = np.empty(nm_, dtype=np.int64)
+    m_folds = np.empty(nm_, dtype=np.int64)  # spatial folds of M (os rows, is columns)
+    for i in range(nm_):
+        m_trips[i] = _cdiv(m, cand_m[i])
+        m_folds[i] = _spatial_folds(m, cand_m[i], rows if df == 0 else cols)
+    c_trips = np.empty(nc_, dtype=np.int64)
+    c_tk = np.empty(nc_, dtype=np.int64)
+    k_folds = np.empty(nc_, dtype=np.int64)  # spatial folds of K (ws, is rows)
+    for i in range(nc_):
+        c_trips[i] = _cdiv(c, cand_c[i])
+        c_tk[i] = _cdiv(cand_c[i] * k, c)
+        k_folds[i] = (c_trips[i] - 1) * _cdiv(c_tk[i], rows) + _cdiv(k - (c_trips[i] - 1) * c_tk[i], rows)
+    overhead = 2 * rows + cols - 2  # physical fill + drain of a fold (scalesim_timing.physical_fold_cycles)
+    # spare PE register bytes hold the stationary operand (one streaming word and one partial sum stay free)
+    spare = max(reg_b - (w_b if df == 2 else a_b) - PSUM_BYTES, 0.0) * rows * cols
+    cap_i_all = cap_i + (spare if df == 2 else 0.0)
+    cap_f_all = cap_f + (spare if df == 1 else 0.0)
+    cap_o_all = cap_o + (spare if df == 0 else 0.0)
+    base_folds = _cdiv(k if df != 0 else m, rows) * _cdiv(n if df != 2 else m, cols)
+    best0 = np.inf
+    best1 = np.inf
+    found = False
+    for im in range(nm_):
+        tm = cand_m[im]
+        mt = m_trips[im]
+        strip = min(u + (mt - 1) * h, valid)  # one sweep of the input in strips of tm positions
+        fi_full = u * tm / max(m, 1) + h
+        for ic in range(nc_):
+            tc = cand_c[ic]
+            ct = c_trips[ic]
+            tk = c_tk[ic]
+            fi = min(fi_full * tc / c, tm * tk) * a_b
+            if fi > cap_i_all:
+                continue
+            split_k = ct > 1 or (df != 0 and tk > rows)  # the reduction spans folds: 32-bit partial sums
+            psb = PSUM_BYTES if split_k else o_b
+            # n tiles: all sizes on small layers; else the largest that fits, split evenly, and edge-aligned
+            if n <= 16:
+                nn_ = n
+                for v in range(n):
+                    cand_n[v] = v + 1
+            else:
+                cap_tn = min(n, int(cap_f_all // (tk * w_b)), int(cap_o_all // (tm * psb)))
+                if cap_tn < 1:
+                    continue
+                cand_n[0] = cap_tn
+                cand_n[1] = _cdiv(n, _cdiv(n, cap_tn))
+                cand_n[2] = max((cap_tn // edge_n) * edge_n, 1)
+                nn_ = 3 if cand_n[2] != cand_n[0] else 2
+                if cand_n[1] == cand_n[0]:
+                    cand_n[1] = cand_n[nn_ - 1]
+                    nn_ -= 1
+            for inn in range(nn_):
+                tn = cand_n[inn]
+                if tk * tn * w_b > cap_f_all or tm * tn * psb > cap_o_all:
+                    continue
+                nt = _cdiv(n, tn)
+                if df == 0:
+                    sf = m_folds[im] * _spatial_folds(n, tn, cols)
+                    chunks, t_total = ct, k
+                elif df == 1:
+                    sf = k_folds[ic] * _spatial_folds(n, tn, cols)
+                    chunks, t_total = mt, m
+                else:
+                    sf = k_folds[ic] * m_folds[im]
+                    chunks, t_total = nt, n
+                compute = g * (sf * chunks * overhead + sf * t_total)
+                # array-side SRAM bytes that change with the tiling: the stationary operand re-read per chunk
+                if df == 1:
+                    sram_var = k * n * chunks * w_b
+                elif df == 2:
+                    sram_var = valid * chunks * a_b
+                else:
+                    sram_var = 2.0 * m * n * (ct - 1) * PSUM_BYTES
+                first = fi + tk * tn * w_b
+                last = tm * tn * o_b
+                for o in range(3):
+                    # o = 0: m innermost, 1: n innermost, 2: c innermost. Only the innermost loop (of those
+                    # with more than one trip) decides reuse: the operand that does not depend on it stays
+                    # resident, the other two are fetched again for every trip of the loop they do not
+                    # depend on (ORDERS[o]; the outer two commute).
+                    if o == 0:
+                        if mt == 1 and (nt > 1 or ct > 1):
+                            continue  # m has one trip: another order covers it
+                    elif o == 1:
+                        if nt == 1:
+                            continue
+                    elif ct == 1:
+                        continue
+                    ifm = strip * (1 if o == 1 else nt)
+                    flt = k * n * (1 if o == 0 else mt)
+                    psum = m * n * ((ct if o != 2 else 1) - 1)
+                    rd_b = g * (ifm * a_b + flt * w_b + psum * PSUM_BYTES)
+                    wr_b = g * (m * n * o_b + psum * PSUM_BYTES)
+                    dram_b = rd_b + wr_b
+                    if dbuf:  # the first tile loads and the last stores exposed, the rest overlaps compute
+                        edge_b = min(first, rd_b) + min(last, wr_b)
+                        cyc = np.ceil(edge_b / bpc) + max(compute, np.ceil((dram_b - edge_b) / bpc))
+                    else:  # one tile per buffer: every transfer serialises with compute
+                        cyc = compute + np.ceil(dram_b / bpc)  # whole cycles: a fraction never outweighs energy
+                    energy = dram_b * e_dram + (rd_b + wr_b + g * sram_var) * e_sram
+                    if objective == 0:
+                        k0, k1 = cyc, energy
+                    elif objective == 1:
+                        k0, k1 = energy, cyc
+                    else:
+                        k0, k1 = energy * cyc, energy
+                    if k0 < best0 or (k0 == best0 and k1 < best1):
+                        best0, best1, found = k0, k1, True
+                        out_i[0], out_i[1], out_i[2], out_i[3] = tm, tn, tc, o
+                        out_i[4], out_i[5], out_i[6] = mt, nt, ct
+                        out_i[7], out_i[8] = chunks, sf
+                        out_i[9] = ct if df == 0 else k_folds[ic]
+                        out_f[0], out_f[1], out_f[2] = ifm, flt, psum
+                        out_f[3], out_f[4] = first, last
+                        out_f[5] = sf / base_folds
+    return found
+
+
+@njit(cache=True, parallel=True)
+def _map_all(Li, Lf, Di, Df, out_i, out_f, found):
+    for i in prange(Li.shape[0]):
+        found[i] = _map_one(Li[i], Lf[i], Di[i], Df[i], out_i[i], out_f[i])
+
+
+INT_FIELDS = ("tile_m", "tile_n", "tile_c", "order", "m_tiles", "n_tiles", "c_tiles", "chunks", "spatial_folds",
+              "reduction_folds")
+FLOAT_FIELDS = ("ifmap_elems", "filter_elems", "psum_spill_elems", "first_load_bytes", "last_store_bytes",
+                "spatial_fold_factor")
+LAYER_INT = ("G", "M", "N", "K", "C", "ifmap_unique", "ifmap_halo", "ifmap_valid")
+LAYER_FLOAT = ("a_bytes", "w_bytes", "o_bytes")
+DESIGN_INT = ("rows", "cols", "dataflow", "double_buffered", "objective")
+DESIGN_FLOAT = ("ifmap_cap_bytes", "filter_cap_bytes", "ofmap_cap_bytes", "register_bytes_per_pe",
+                "dram_bytes_per_cycle", "dram_pj_per_byte", "sram_pj_per_byte")
+
+
+def map_pairs(layer: dict, design: dict) -> dict[str, np.ndarray]:
+    """Best mappings of broadcastable (layer, design) arrays: ``layer`` holds LAYER_INT/LAYER_FLOAT
+    (per group, elements; bytes per element), ``design`` DESIGN_INT/DESIGN_FLOAT (capacities are what a
+    tile may use, bytes). Returns INT_FIELDS/FLOAT_FIELDS arrays of the broadcast shape and ``found``
+    (False where no tiling fits). Equal pairs are mapped once."""
+    cols = [layer[k] for k in LAYER_INT] + [layer[k] for k in LAYER_FLOAT] + \
+           [design[k] for k in DESIGN_INT] + [design[k] for k in DESIGN_FLOAT]
+    shape = np.broadcast_shapes(*(np.shape(c) for c in cols))
+    flat = [np.broadcast_to(np.asarray(c, dtype=np.float64), shape).reshape(-1) for c in cols]
+    n = int(np.prod(shape)) if shape else 1
+    if n == 0:
+        return {f: np.zeros(shape, dtype=np.int64) for f in INT_FIELDS + ("found",)} | \
+               {f: np.zeros(shape) for f in FLOAT_FIELDS}
+    table = np.stack(flat, axis=1)
+    uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ni, nf, di = len(LAYER_INT), len(LAYER_FLOAT), len(DESIGN_INT)
+    Li = np.ascontiguousarray(uniq[:, :ni]).astype(np.int64)
+    Lf = np.ascontiguousarray(uniq[:, ni:ni + nf])
+    Di = np.ascontiguousarray(uniq[:, ni + nf:ni + nf + di]).astype(np.int64)
+    Df = np.ascontiguousarray(uniq[:, ni + nf + di:])
+    out_i = np.zeros((len(uniq), len(INT_FIELDS)), dtype=np.int64)
+    out_f = np.zeros((len(uniq), len(FLOAT_FIELDS)), dtype=np.float64)
+    found = np.zeros(len(uniq), dtype=np.bool_)
+    _map_all(Li, Lf, Di, Df, out_i, out_f, found)
+    res = {f: out_i[inverse, j].reshape(shape) for j, f in enumerate(INT_FIELDS)}
+    res.update({f: out_f[inverse, j].reshape(shape) for j, f in enumerate(FLOAT_FIELDS)})
+    res["found"] = found[inverse].reshape(shape)
+    return res
+
+
+def order_name(code: int) -> str:
+    """A loop order, outermost first, as 'n>c>m'."""
+    return ">".join(ORDERS[int(code)])
