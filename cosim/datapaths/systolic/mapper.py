@@ -10,8 +10,10 @@ buffers (Timeloop's split of architecture, problem and mapping; Parashar et al.,
         c — Tc input channels, each with its whole kernel window (Tk = Tc · window reduction entries)
 
 and each buffer holds one tile of its operand: ifmap Tm × Tk im2col entries (their unique input
-elements, halo included), filter Tk × Tn, ofmap Tm × Tn outputs (32-bit partial sums while the c loop
-is unfinished). With double buffering a tile may use half of its buffer; the dataflow's stationary
+elements, halo included), filter Tk × Tn, ofmap Tm × Tn outputs (32-bit partial sums while the
+reduction spans folds). A double-buffered design overlaps transfers with compute when each tile uses
+half of its buffer, or uses whole buffers and serialises transfers like a single-buffered one (the
+mapper tries both, so double buffering is never slower); the dataflow's stationary
 operand (ws: filter, is: ifmap, os: outputs) may also live in the PE register files (R · C · the
 register bytes a PE has beyond one operand word and one partial sum), as Eyeriss keeps filter rows in
 its PE scratchpads (Chen et al., JSSC 2017, §III).
@@ -131,107 +133,112 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
     overhead = 2 * rows + cols - 2  # physical fill + drain of a fold (scalesim_timing.physical_fold_cycles)
     # spare PE register bytes hold the stationary operand (one streaming word and one partial sum stay free)
     spare = max(reg_b - (w_b if df == 2 else a_b) - PSUM_BYTES, 0.0) * rows * cols
-    cap_i_all = cap_i + (spare if df == 2 else 0.0)
-    cap_f_all = cap_f + (spare if df == 1 else 0.0)
-    cap_o_all = cap_o + (spare if df == 0 else 0.0)
     base_folds = _cdiv(k if df != 0 else m, rows) * _cdiv(n if df != 2 else m, cols)
     best0 = np.inf
     best1 = np.inf
     found = False
-    for im in range(nm_):
-        tm = cand_m[im]
-        mt = m_trips[im]
-        strip = min(u + (mt - 1) * h, valid)  # one sweep of the input in strips of tm positions
-        fi_full = u * tm / max(m, 1) + h
-        for ic in range(nc_):
-            tc = cand_c[ic]
-            ct = c_trips[ic]
-            tk = c_tk[ic]
-            fi = min(fi_full * tc / c, tm * tk) * a_b
-            if fi > cap_i_all:
-                continue
-            split_k = ct > 1 or (df != 0 and tk > rows)  # the reduction spans folds: 32-bit partial sums
-            psb = PSUM_BYTES if split_k else o_b
-            # n tiles: all sizes on small layers; else the largest that fits, split evenly, and edge-aligned
-            if n <= 16:
-                nn_ = n
-                for v in range(n):
-                    cand_n[v] = v + 1
-            else:
-                cap_tn = min(n, int(cap_f_all // (tk * w_b)), int(cap_o_all // (tm * psb)))
-                if cap_tn < 1:
+    # A double-buffered design either overlaps transfers with compute on half of each buffer, or uses
+    # the whole buffers and serialises them (what a single-buffered one always does): both are tried.
+    for overlap in range(1 if dbuf else 0, -1, -1):
+        share = 0.5 if overlap else 1.0
+        cap_i_all = np.floor(cap_i * share) + (spare if df == 2 else 0.0)
+        cap_f_all = np.floor(cap_f * share) + (spare if df == 1 else 0.0)
+        cap_o_all = np.floor(cap_o * share) + (spare if df == 0 else 0.0)
+        for im in range(nm_):
+            tm = cand_m[im]
+            mt = m_trips[im]
+            strip = min(u + (mt - 1) * h, valid)  # one sweep of the input in strips of tm positions
+            fi_full = u * tm / max(m, 1) + h
+            for ic in range(nc_):
+                tc = cand_c[ic]
+                ct = c_trips[ic]
+                tk = c_tk[ic]
+                fi = min(fi_full * tc / c, tm * tk) * a_b
+                if fi > cap_i_all:
                     continue
-                cand_n[0] = cap_tn
-                cand_n[1] = _cdiv(n, _cdiv(n, cap_tn))
-                cand_n[2] = max((cap_tn // edge_n) * edge_n, 1)
-                nn_ = 3 if cand_n[2] != cand_n[0] else 2
-                if cand_n[1] == cand_n[0]:
-                    cand_n[1] = cand_n[nn_ - 1]
-                    nn_ -= 1
-            for inn in range(nn_):
-                tn = cand_n[inn]
-                if tk * tn * w_b > cap_f_all or tm * tn * psb > cap_o_all:
-                    continue
-                nt = _cdiv(n, tn)
-                if df == 0:
-                    sf = m_folds[im] * _spatial_folds(n, tn, cols)
-                    chunks, t_total = ct, k
-                elif df == 1:
-                    sf = k_folds[ic] * _spatial_folds(n, tn, cols)
-                    chunks, t_total = mt, m
+                split_k = ct > 1 or (df != 0 and tk > rows)  # the reduction spans folds: 32-bit partial sums
+                psb = PSUM_BYTES if split_k else o_b
+                # n tiles: all sizes on small layers; else the largest that fits, split evenly, and edge-aligned
+                if n <= 16:
+                    nn_ = n
+                    for v in range(n):
+                        cand_n[v] = v + 1
                 else:
-                    sf = k_folds[ic] * m_folds[im]
-                    chunks, t_total = nt, n
-                compute = g * (sf * chunks * overhead + sf * t_total)
-                # array-side SRAM bytes that change with the tiling: the stationary operand re-read per chunk
-                if df == 1:
-                    sram_var = k * n * chunks * w_b
-                elif df == 2:
-                    sram_var = valid * chunks * a_b
-                else:
-                    sram_var = 2.0 * m * n * (ct - 1) * PSUM_BYTES
-                first = fi + tk * tn * w_b
-                last = tm * tn * o_b
-                for o in range(3):
-                    # o = 0: m innermost, 1: n innermost, 2: c innermost. Only the innermost loop (of those
-                    # with more than one trip) decides reuse: the operand that does not depend on it stays
-                    # resident, the other two are fetched again for every trip of the loop they do not
-                    # depend on (ORDERS[o]; the outer two commute).
-                    if o == 0:
-                        if mt == 1 and (nt > 1 or ct > 1):
-                            continue  # m has one trip: another order covers it
-                    elif o == 1:
-                        if nt == 1:
-                            continue
-                    elif ct == 1:
+                    cap_tn = min(n, int(cap_f_all // (tk * w_b)), int(cap_o_all // (tm * psb)))
+                    if cap_tn < 1:
                         continue
-                    ifm = strip * (1 if o == 1 else nt)
-                    flt = k * n * (1 if o == 0 else mt)
-                    psum = m * n * ((ct if o != 2 else 1) - 1)
-                    rd_b = g * (ifm * a_b + flt * w_b + psum * PSUM_BYTES)
-                    wr_b = g * (m * n * o_b + psum * PSUM_BYTES)
-                    dram_b = rd_b + wr_b
-                    if dbuf:  # the first tile loads and the last stores exposed, the rest overlaps compute
-                        edge_b = min(first, rd_b) + min(last, wr_b)
-                        cyc = np.ceil(edge_b / bpc) + max(compute, np.ceil((dram_b - edge_b) / bpc))
-                    else:  # one tile per buffer: every transfer serialises with compute
-                        cyc = compute + np.ceil(dram_b / bpc)  # whole cycles: a fraction never outweighs energy
-                    energy = dram_b * e_dram + (rd_b + wr_b + g * sram_var) * e_sram
-                    if objective == 0:
-                        k0, k1 = cyc, energy
-                    elif objective == 1:
-                        k0, k1 = energy, cyc
+                    cand_n[0] = cap_tn
+                    cand_n[1] = _cdiv(n, _cdiv(n, cap_tn))
+                    cand_n[2] = max((cap_tn // edge_n) * edge_n, 1)
+                    nn_ = 3 if cand_n[2] != cand_n[0] else 2
+                    if cand_n[1] == cand_n[0]:
+                        cand_n[1] = cand_n[nn_ - 1]
+                        nn_ -= 1
+                for inn in range(nn_):
+                    tn = cand_n[inn]
+                    if tk * tn * w_b > cap_f_all or tm * tn * psb > cap_o_all:
+                        continue
+                    nt = _cdiv(n, tn)
+                    if df == 0:
+                        sf = m_folds[im] * _spatial_folds(n, tn, cols)
+                        chunks, t_total = ct, k
+                    elif df == 1:
+                        sf = k_folds[ic] * _spatial_folds(n, tn, cols)
+                        chunks, t_total = mt, m
                     else:
-                        k0, k1 = energy * cyc, energy
-                    if k0 < best0 or (k0 == best0 and k1 < best1):
-                        best0, best1, found = k0, k1, True
-                        out_i[0], out_i[1], out_i[2], out_i[3] = tm, tn, tc, o
-                        out_i[4], out_i[5], out_i[6] = mt, nt, ct
-                        out_i[7], out_i[8] = chunks, sf
-                        out_i[9] = ct if df == 0 else k_folds[ic]
-                        out_f[0], out_f[1], out_f[2] = ifm, flt, psum
-                        out_f[3], out_f[4] = first, last
-                        out_f[5] = sf / base_folds
+                        sf = k_folds[ic] * m_folds[im]
+                        chunks, t_total = nt, n
+                    compute = g * (sf * chunks * overhead + sf * t_total)
+                    # array-side SRAM bytes that change with the tiling: the stationary operand re-read per chunk
+                    if df == 1:
+                        sram_var = k * n * chunks * w_b
+                    elif df == 2:
+                        sram_var = valid * chunks * a_b
+                    else:
+                        sram_var = 2.0 * m * n * (ct - 1) * PSUM_BYTES
+                    first = fi + tk * tn * w_b
+                    last = tm * tn * o_b
+                    for o in range(3):
+                        # o = 0: m innermost, 1: n innermost, 2: c innermost. Only the innermost loop (of those
+                        # with more than one trip) decides reuse: the operand that does not depend on it stays
+                        # resident, the other two are fetched again for every trip of the loop they do not
+                        # depend on (ORDERS[o]; the outer two commute).
+                        if o == 0:
+                            if mt == 1 and (nt > 1 or ct > 1):
+                                continue  # m has one trip: another order covers it
+                        elif o == 1:
+                            if nt == 1:
+                                continue
+                        elif ct == 1:
+                            continue
+                        ifm = strip * (1 if o == 1 else nt)
+                        flt = k * n * (1 if o == 0 else mt)
+                        psum = m * n * ((ct if o != 2 else 1) - 1)
+                        rd_b = g * (ifm * a_b + flt * w_b + psum * PSUM_BYTES)
+                        wr_b = g * (m * n * o_b + psum * PSUM_BYTES)
+                        dram_b = rd_b + wr_b
+                        if overlap:  # the first tile loads and the last stores exposed, the rest overlaps compute
+                            edge_b = min(first, rd_b) + min(last, wr_b)
+                            cyc = np.ceil(edge_b / bpc) + max(compute, np.ceil((dram_b - edge_b) / bpc))
+                        else:  # one tile per buffer: every transfer serialises with compute
+                            cyc = compute + np.ceil(dram_b / bpc)  # whole cycles: a fraction never outweighs energy
+                        energy = dram_b * e_dram + (rd_b + wr_b + g * sram_var) * e_sram
+                        if objective == 0:
+                            k0, k1 = cyc, energy
+                        elif objective == 1:
+                            k0, k1 = energy, cyc
+                        else:
+                            k0, k1 = energy * cyc, energy
+                        if k0 < best0 or (k0 == best0 and k1 < best1):
+                            best0, best1, found = k0, k1, True
+                            out_i[0], out_i[1], out_i[2], out_i[3] = tm, tn, tc, o
+                            out_i[4], out_i[5], out_i[6] = mt, nt, ct
+                            out_i[7], out_i[8] = chunks, sf
+                            out_i[9] = ct if df == 0 else k_folds[ic]
+                            out_f[0], out_f[1], out_f[2] = ifm, flt, psum
+                            out_f[3], out_f[4] = first, last
+                            out_f[5] = sf / base_folds
+                            out_i[10] = overlap
     return found
 
 
@@ -242,7 +249,7 @@ def _map_all(Li, Lf, Di, Df, out_i, out_f, found):
 
 
 INT_FIELDS = ("tile_m", "tile_n", "tile_c", "order", "m_tiles", "n_tiles", "c_tiles", "chunks", "spatial_folds",
-              "reduction_folds")
+              "reduction_folds", "overlap")
 FLOAT_FIELDS = ("ifmap_elems", "filter_elems", "psum_spill_elems", "first_load_bytes", "last_store_bytes",
                 "spatial_fold_factor")
 LAYER_INT = ("G", "M", "N", "K", "C", "ifmap_unique", "ifmap_halo", "ifmap_valid")
@@ -254,8 +261,8 @@ DESIGN_FLOAT = ("ifmap_cap_bytes", "filter_cap_bytes", "ofmap_cap_bytes", "regis
 
 def map_pairs(layer: dict, design: dict) -> dict[str, np.ndarray]:
     """Best mappings of broadcastable (layer, design) arrays: ``layer`` holds LAYER_INT/LAYER_FLOAT
-    (per group, elements; bytes per element), ``design`` DESIGN_INT/DESIGN_FLOAT (capacities are what a
-    tile may use, bytes). Returns INT_FIELDS/FLOAT_FIELDS arrays of the broadcast shape and ``found``
+    (per group, elements; bytes per element), ``design`` DESIGN_INT/DESIGN_FLOAT (capacities: whole
+    buffers, bytes). Returns INT_FIELDS/FLOAT_FIELDS arrays of the broadcast shape and ``found``
     (False where no tiling fits). Equal pairs are mapped once."""
     cols = [layer[k] for k in LAYER_INT] + [layer[k] for k in LAYER_FLOAT] + \
            [design[k] for k in DESIGN_INT] + [design[k] for k in DESIGN_FLOAT]

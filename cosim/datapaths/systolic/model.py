@@ -305,7 +305,10 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
         middle = np.maximum(dram_read + dram_write - first - last, 0)
         # Single-buffered buffers (double_buffered: false) hold one tile: its load, its compute and its
         # store serialise, so no transfer hides behind compute — the price of the doubled tile capacity.
-        hidden = np.where(D["double_buffered"] == 1, busy, 0)
+        overlap = D["double_buffered"] == 1
+        if tiles is not None:  # a mapping may run a double-buffered design on whole buffers, serialised
+            overlap = np.where(on, tiles["overlap"] == 1, overlap)
+        hidden = np.where(overlap, busy, 0)
         dram_stall = np.ceil(first / bpc) + np.ceil(last / bpc) + np.maximum(np.ceil(middle / bpc) - hidden, 0)
     else:
         # SCALE-Sim USER mode: one interface per operand at the same words/cycle; the first fill of each
@@ -357,13 +360,12 @@ def map_tiles(L: Mapping[str, Any], D: Mapping[str, Any], k, a_b, w_b, o_b) -> d
     code = np.asarray(D["mapper"])
     if not np.any(code >= 0):
         return None
-    half = np.where(D["double_buffered"] == 1, 2, 1)
     layer = {"G": L["G"], "M": L["M"], "N": L["N"], "K": k, "C": L["ch_per_group"],
              "ifmap_unique": L["ifmap_unique"], "ifmap_halo": L["ifmap_halo"], "ifmap_valid": L["ifmap_valid"],
              "a_bytes": a_b, "w_bytes": w_b, "o_bytes": o_b}
     design = {"rows": D["rows"], "cols": D["cols"], "dataflow": D["dataflow"], "double_buffered": D["double_buffered"],
-              "objective": np.maximum(code, 0), "ifmap_cap_bytes": D["ifmap_bytes"] // half,
-              "filter_cap_bytes": D["filter_bytes"] // half, "ofmap_cap_bytes": D["ofmap_bytes"] // half,
+              "objective": np.maximum(code, 0), "ifmap_cap_bytes": D["ifmap_bytes"],
+              "filter_cap_bytes": D["filter_bytes"], "ofmap_cap_bytes": D["ofmap_bytes"],
               "register_bytes_per_pe": D["register_bytes_per_pe"], "dram_bytes_per_cycle": D["dram_bytes_per_cycle"],
               "dram_pj_per_byte": D["dram_pj_per_byte"], "sram_pj_per_byte": D["sram_pj_per_byte"]}
     out = mapper.map_pairs(layer, design)
