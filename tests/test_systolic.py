@@ -16,11 +16,11 @@ from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, Systol
 
 
 def make_spec(rows=4, cols=4, dataflow="ws", kib=(64, 64, 64), bw=10.0, timing="physical", bank_width=0,
-              banks=1, clock=1000.0):
+              banks=1, clock=1000.0, mapper="latency"):
     bufs = [SramSpec(size_kib=k, banks=banks, bank_width_bytes=bank_width) for k in kib]
     return SystolicSpec(name="t", pe_array=PEArraySpec(rows=rows, cols=cols, dataflow=dataflow),
                         sram=SramHierarchy(*bufs), dram=DramSpec(bandwidth_gb_per_s=bw), clock_mhz=clock,
-                        timing=timing)
+                        timing=timing, mapper=mapper)
 
 
 # ---- hand-checkable cases ------------------------------------------------------------------------
@@ -108,10 +108,11 @@ def test_layer_perf_fields():
 
 def test_physical_psums_chunk_the_stream_when_the_tile_does_not_fit():
     """ws keeps a column fold's M × C partial sums (32-bit) in the ofmap half; with less room the M rows
-    are streamed in chunks that fit, one fold per chunk, and each output still goes to DRAM once."""
+    are streamed in chunks that fit, one fold per chunk, and each output still goes to DRAM once (the
+    fixed tiling, mapper: off; the mapper would run the 8 KiB buffer whole, serialised)."""
     layer = Layer.linear("g", 64, 8, tokens=512)  # tile 512 × 4 × 4 B = 8 KiB; 16 row folds, 2 column folds
-    fits = simulate_layer(layer, make_spec(kib=(64, 64, 32), bw=1e6))
-    chunked = simulate_layer(layer, make_spec(kib=(64, 64, 8), bw=1e6))  # 4 KiB halves: 256 rows per chunk
+    fits = simulate_layer(layer, make_spec(kib=(64, 64, 32), bw=1e6, mapper="off"))
+    chunked = simulate_layer(layer, make_spec(kib=(64, 64, 8), bw=1e6, mapper="off"))  # 4 KiB halves: 256 rows
     assert fits.details.chunks == 1 and chunked.details.chunks == 2
     assert chunked.details.folds == 2 * fits.details.folds == 64
     assert chunked.compute_cycles - fits.compute_cycles == 32 * (2 * 4 + 4 - 2)  # 32 more fill/drain overheads
