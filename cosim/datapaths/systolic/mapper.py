@@ -108,15 +108,19 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
     a_b, w_b, o_b = Lf[0], Lf[1], Lf[2]
     rows, cols, df, dbuf, objective = Di[0], Di[1], Di[2], Di[3], Di[4]
     cap_i, cap_f, cap_o, reg_b, bpc, e_dram, e_sram = Df[0], Df[1], Df[2], Df[3], Df[4], Df[5], Df[6]
+    peak_i, peak_f, peak_o = Df[7], Df[8], Df[9]
     cand_m = np.empty(_MAX_CANDIDATES, dtype=np.int64)
     cand_c = np.empty(_MAX_CANDIDATES, dtype=np.int64)
-    cand_n = np.empty(16, dtype=np.int64)
+    cand_n = np.empty(_MAX_CANDIDATES, dtype=np.int64)
     # array edge of each dimension (os: M × N spatial, ws: K × N, is: K × M; the other one streams)
     edge_m = rows if df == 0 else (1 if df == 1 else cols)
     edge_n = cols if df != 2 else 1
     edge_c = max(_cdiv(rows * c, max(k, 1)), 1) if df != 0 else 1  # channels per row edge
     nm_ = _candidates(m, edge_m, cand_m)
     nc_ = _candidates(c, edge_c, cand_c)
+    # The n tiles are the same kind of capacity-independent list, so that a bigger buffer only ever adds
+    # feasible mappings (the search space grows with capacity: 2× SRAM can never cost the objective).
+    nn_ = _candidates(n, edge_n, cand_n)
     # per-candidate facts, computed once (integer divisions are the expensive part of the search)
     m_trips = np.empty(nm_, dtype=np.int64)
     m_folds = np.empty(nm_, dtype=np.int64)  # spatial folds of M (os rows, is columns)
@@ -130,10 +134,20 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
         c_trips[i] = _cdiv(c, cand_c[i])
         c_tk[i] = _cdiv(cand_c[i] * k, c)
         k_folds[i] = (c_trips[i] - 1) * _cdiv(c_tk[i], rows) + _cdiv(k - (c_trips[i] - 1) * c_tk[i], rows)
+    n_trips = np.empty(nn_, dtype=np.int64)
+    n_folds = np.empty(nn_, dtype=np.int64)  # spatial folds of N (os, ws columns)
+    for i in range(nn_):
+        n_trips[i] = _cdiv(n, cand_n[i])
+        n_folds[i] = _spatial_folds(n, cand_n[i], cols)
     overhead = 2 * rows + cols - 2  # physical fill + drain of a fold (scalesim_timing.physical_fold_cycles)
     # spare PE register bytes hold the stationary operand (one streaming word and one partial sum stay free)
     spare = max(reg_b - (w_b if df == 2 else a_b) - PSUM_BYTES, 0.0) * rows * cols
     base_folds = _cdiv(k if df != 0 else m, rows) * _cdiv(n if df != 2 else m, cols)
+    # Array-side SRAM streams as cosim/datapaths/systolic/model.py counts them: a buffer whose banks cannot
+    # deliver its stream at the array's pace stretches compute (the model's sram stall).
+    col_folds = _cdiv(m if df == 2 else n, cols)
+    sram_i_fixed = valid * col_folds * a_b  # os, ws: the input once per column fold
+    sram_f_fixed = k * n * _cdiv(m, rows if df == 0 else cols) * w_b  # os: per row fold, is: per column fold
     best0 = np.inf
     best1 = np.inf
     found = False
@@ -144,12 +158,13 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
         cap_i_all = np.floor(cap_i * share) + (spare if df == 2 else 0.0)
         cap_f_all = np.floor(cap_f * share) + (spare if df == 1 else 0.0)
         cap_o_all = np.floor(cap_o * share) + (spare if df == 0 else 0.0)
-        for im in range(nm_):
+        # Large tiles first: they usually win, and a good early best lets the bound below skip the rest.
+        for im in range(nm_ - 1, -1, -1):
             tm = cand_m[im]
             mt = m_trips[im]
             strip = min(u + (mt - 1) * h, valid)  # one sweep of the input in strips of tm positions
             fi_full = u * tm / max(m, 1) + h
-            for ic in range(nc_):
+            for ic in range(nc_ - 1, -1, -1):
                 tc = cand_c[ic]
                 ct = c_trips[ic]
                 tk = c_tk[ic]
@@ -158,44 +173,50 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
                     continue
                 split_k = ct > 1 or (df != 0 and tk > rows)  # the reduction spans folds: 32-bit partial sums
                 psb = PSUM_BYTES if split_k else o_b
-                # n tiles: all sizes on small layers; else the largest that fits, split evenly, and edge-aligned
-                if n <= 16:
-                    nn_ = n
-                    for v in range(n):
-                        cand_n[v] = v + 1
+                red_folds = ct if df == 0 else k_folds[ic]
+                psum_b = 2.0 * m * n * (red_folds - 1) * PSUM_BYTES  # on-chip read-modify-write of partial sums
+                sram_o = g * (m * n * o_b + psum_b)
+                # Branch and bound (exact): no n tile or order of this (m, c) tile beats a lower bound of its
+                # objective — the fewest folds and chunks any n tile gives, and every operand fetched once.
+                if df == 0:
+                    lb_compute = g * (m_folds[im] * n_folds[nn_ - 1] * (ct * overhead + k))
+                elif df == 1:
+                    lb_compute = g * (k_folds[ic] * n_folds[nn_ - 1] * (mt * overhead + m))
                 else:
-                    cap_tn = min(n, int(cap_f_all // (tk * w_b)), int(cap_o_all // (tm * psb)))
-                    if cap_tn < 1:
-                        continue
-                    cand_n[0] = cap_tn
-                    cand_n[1] = _cdiv(n, _cdiv(n, cap_tn))
-                    cand_n[2] = max((cap_tn // edge_n) * edge_n, 1)
-                    nn_ = 3 if cand_n[2] != cand_n[0] else 2
-                    if cand_n[1] == cand_n[0]:
-                        cand_n[1] = cand_n[nn_ - 1]
-                        nn_ -= 1
-                for inn in range(nn_):
+                    lb_compute = g * (k_folds[ic] * m_folds[im] * (overhead + n))
+                lb_dram = g * (strip * a_b + k * n * w_b + m * n * o_b)
+                if objective == 0:
+                    lb = max(lb_compute, np.floor(lb_dram / bpc)) if overlap else lb_compute + np.floor(lb_dram / bpc)
+                elif objective == 1:
+                    lb = lb_dram * (e_dram + e_sram) + sram_o * e_sram
+                else:
+                    lb = -1.0
+                if lb > best0:
+                    continue
+                n_fit = 0  # candidates ascend: the n tiles that fit are a prefix
+                while n_fit < nn_ and tk * cand_n[n_fit] * w_b <= cap_f_all and tm * cand_n[n_fit] * psb <= cap_o_all:
+                    n_fit += 1
+                for inn in range(n_fit - 1, -1, -1):
                     tn = cand_n[inn]
-                    if tk * tn * w_b > cap_f_all or tm * tn * psb > cap_o_all:
-                        continue
-                    nt = _cdiv(n, tn)
+                    nt = n_trips[inn]
                     if df == 0:
-                        sf = m_folds[im] * _spatial_folds(n, tn, cols)
+                        sf = m_folds[im] * n_folds[inn]
                         chunks, t_total = ct, k
                     elif df == 1:
-                        sf = k_folds[ic] * _spatial_folds(n, tn, cols)
+                        sf = k_folds[ic] * n_folds[inn]
                         chunks, t_total = mt, m
                     else:
                         sf = k_folds[ic] * m_folds[im]
                         chunks, t_total = nt, n
                     compute = g * (sf * chunks * overhead + sf * t_total)
-                    # array-side SRAM bytes that change with the tiling: the stationary operand re-read per chunk
-                    if df == 1:
-                        sram_var = k * n * chunks * w_b
-                    elif df == 2:
-                        sram_var = valid * chunks * a_b
-                    else:
-                        sram_var = 2.0 * m * n * (ct - 1) * PSUM_BYTES
+                    # the stationary operand is re-read from SRAM per chunk
+                    sram_i = g * (valid * chunks * a_b if df == 2 else sram_i_fixed)
+                    sram_f = g * (k * n * chunks * w_b if df == 1 else sram_f_fixed)
+                    busy = max(compute, np.ceil(sram_i / peak_i), np.ceil(sram_f / peak_f), np.ceil(sram_o / peak_o))
+                    if objective == 0:  # the same bound with this n tile's exact array time
+                        lb_n = max(busy, np.floor(lb_dram / bpc)) if overlap else busy + np.floor(lb_dram / bpc)
+                        if lb_n > best0:
+                            continue
                     first = fi + tk * tn * w_b
                     last = tm * tn * o_b
                     for o in range(3):
@@ -216,13 +237,16 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
                         psum = m * n * ((ct if o != 2 else 1) - 1)
                         rd_b = g * (ifm * a_b + flt * w_b + psum * PSUM_BYTES)
                         wr_b = g * (m * n * o_b + psum * PSUM_BYTES)
-                        dram_b = rd_b + wr_b
-                        if overlap:  # the first tile loads and the last stores exposed, the rest overlaps compute
-                            edge_b = min(first, rd_b) + min(last, wr_b)
-                            cyc = np.ceil(edge_b / bpc) + max(compute, np.ceil((dram_b - edge_b) / bpc))
+                        # the first tile loads and the last stores exposed (the model's dram stall, exactly)
+                        f_b = min(first, rd_b)
+                        l_b = min(last, wr_b)
+                        exposed = np.ceil(f_b / bpc) + np.ceil(l_b / bpc)
+                        middle = np.ceil(max(rd_b + wr_b - f_b - l_b, 0.0) / bpc)
+                        if overlap:  # the rest overlaps compute through the buffers' halves
+                            cyc = exposed + max(busy, middle)
                         else:  # one tile per buffer: every transfer serialises with compute
-                            cyc = compute + np.ceil(dram_b / bpc)  # whole cycles: a fraction never outweighs energy
-                        energy = dram_b * e_dram + (rd_b + wr_b + g * sram_var) * e_sram
+                            cyc = exposed + busy + middle
+                        energy = (rd_b + wr_b) * e_dram + (rd_b + wr_b + sram_i + sram_f + sram_o) * e_sram
                         if objective == 0:
                             k0, k1 = cyc, energy
                         elif objective == 1:
@@ -234,7 +258,7 @@ def _map_one(Li, Lf, Di, Df, out_i, out_f):
                             out_i[0], out_i[1], out_i[2], out_i[3] = tm, tn, tc, o
                             out_i[4], out_i[5], out_i[6] = mt, nt, ct
                             out_i[7], out_i[8] = chunks, sf
-                            out_i[9] = ct if df == 0 else k_folds[ic]
+                            out_i[9] = red_folds
                             out_f[0], out_f[1], out_f[2] = ifm, flt, psum
                             out_f[3], out_f[4] = first, last
                             out_f[5] = sf / base_folds
@@ -256,7 +280,8 @@ LAYER_INT = ("G", "M", "N", "K", "C", "ifmap_unique", "ifmap_halo", "ifmap_valid
 LAYER_FLOAT = ("a_bytes", "w_bytes", "o_bytes")
 DESIGN_INT = ("rows", "cols", "dataflow", "double_buffered", "objective")
 DESIGN_FLOAT = ("ifmap_cap_bytes", "filter_cap_bytes", "ofmap_cap_bytes", "register_bytes_per_pe",
-                "dram_bytes_per_cycle", "dram_pj_per_byte", "sram_pj_per_byte")
+                "dram_bytes_per_cycle", "dram_pj_per_byte", "sram_pj_per_byte", "ifmap_peak_bytes_per_cycle",
+                "filter_peak_bytes_per_cycle", "ofmap_peak_bytes_per_cycle")
 
 
 def map_pairs(layer: dict, design: dict) -> dict[str, np.ndarray]:

@@ -367,7 +367,8 @@ def map_tiles(L: Mapping[str, Any], D: Mapping[str, Any], k, a_b, w_b, o_b) -> d
               "objective": np.maximum(code, 0), "ifmap_cap_bytes": D["ifmap_bytes"],
               "filter_cap_bytes": D["filter_bytes"], "ofmap_cap_bytes": D["ofmap_bytes"],
               "register_bytes_per_pe": D["register_bytes_per_pe"], "dram_bytes_per_cycle": D["dram_bytes_per_cycle"],
-              "dram_pj_per_byte": D["dram_pj_per_byte"], "sram_pj_per_byte": D["sram_pj_per_byte"]}
+              "dram_pj_per_byte": D["dram_pj_per_byte"], "sram_pj_per_byte": D["sram_pj_per_byte"],
+              **{f"{b}_peak_bytes_per_cycle": D[f"{b}_peak_bytes_per_cycle"] for b in ("ifmap", "filter", "ofmap")}}
     out = mapper.map_pairs(layer, design)
     out["on"] = out["found"] & (code >= 0)
     return out
