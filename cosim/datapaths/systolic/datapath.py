@@ -36,6 +36,7 @@ from cosim.cache import DEFAULT, EvalCache
 from cosim.datapaths.systolic import tiling as mp
 from cosim.datapaths.systolic.details import SparseRunDetails, SystolicDetails, VectorUnitDetails
 from cosim.datapaths.systolic.model import PSUM_BYTES, design_arrays, evaluate_batch
+from cosim.datapaths.systolic.mapper import order_name
 from cosim.datapaths.systolic.sparse import reads_masks, sparse_array
 from cosim.datapaths.systolic.sparse_batch import (evaluate_columns, feature_signature, lane_profiles,
                                                    sparse_columns, weights_plan)
@@ -335,4 +336,13 @@ def _compute_details(state: dict, c: int, j: int, spec: SystolicSpec, D: dict, c
         sram_ofmap_writes=int(at("sram_ofmap_write_elems")),
         sram_ofmap_psum_reads=int(at("sram_ofmap_psum_read_elems")),
         dram_ifmap_reads=int(at("dram_ifmap_read_elems")), dram_filter_reads=int(at("dram_filter_read_elems")),
-        dram_ofmap_writes=int(at("dram_ofmap_write_elems")), sparse=sparse)
+        dram_ofmap_writes=int(at("dram_ofmap_write_elems")), sparse=sparse, **_mapping_details(at))
+
+
+def _mapping_details(at) -> dict[str, Any]:
+    """The mapper's choice for one (layer, design), as SystolicDetails fields."""
+    if not bool(at("mapped")):
+        return {}
+    return dict(mapped=True, loop_order=order_name(int(at("map_order"))), tile_m=int(at("map_tile_m")),
+                tile_n=int(at("map_tile_n")), tile_c=int(at("map_tile_c")),
+                transfers_overlap=bool(at("map_overlap")))

@@ -57,6 +57,14 @@ class SystolicDetails(Details):
     dram_filter_reads: int
     dram_ofmap_writes: int
     sparse: SparseRunDetails | None = None
+    # The mapping (cosim/datapaths/systolic/mapper.py); mapped False: the fixed tiling (mapper: off,
+    # SCALE-Sim timing, or no tile fits) and the fields below are None.
+    mapped: bool = False
+    loop_order: str | None = None  # outermost loop first, e.g. 'n>c>m'
+    tile_m: int | None = None  # output positions per SRAM tile
+    tile_n: int | None = None  # filters per SRAM tile
+    tile_c: int | None = None  # input channels per SRAM tile (each with its whole kernel window)
+    transfers_overlap: bool | None = None  # double-buffered halves overlapping compute, else serialised
 
     def fallback_note(self, layer, spec) -> str | None:
         sp = layer.weight_sparsity

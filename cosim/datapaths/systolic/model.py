@@ -380,7 +380,7 @@ def _mapping_columns(tiles, shape) -> dict[str, np.ndarray]:
         return {"mapped": np.zeros(shape, dtype=bool)}
     on = np.broadcast_to(tiles["on"], shape)
     out = {"mapped": on}
-    for key in ("tile_m", "tile_n", "tile_c", "order"):
+    for key in ("tile_m", "tile_n", "tile_c", "order", "overlap"):
         out[f"map_{key}"] = np.where(on, np.broadcast_to(tiles[key], shape), -1)
     return out
 
