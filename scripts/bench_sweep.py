@@ -34,7 +34,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 TARGET_EVALS_PER_S = 5e6
+TARGET_MAPPER_EVALS_PER_S = 5e5  # issue bar: a ResNet-50 sweep with the mapper on 2 cores
 TARGET_10K_BEYOND_STARTUP_S = 1.0
+
+
+def mapper_space(mapper: str) -> dict:
+    """The same space in physical timing with the mapper set to ``mapper`` (latency or off)."""
+    space = systolic_space()
+    space["name"] += f"-mapper-{mapper}"
+    space["candidates"][0]["vary"] = {**space["candidates"][0]["vary"], "timing": ["physical"], "mapper": [mapper]}
+    return space
 
 
 def systolic_space(base: str = "scalesim-32x32-ws", sparsity: str = "dense") -> dict:
@@ -179,6 +188,11 @@ def main() -> int:
           use_base, "sparse systolic (lane skipping), random")
     print(f"  target {TARGET_EVALS_PER_S:.0e} evaluations/s -> "
           f"{'met' if dense['evals_per_s'] >= TARGET_EVALS_PER_S else 'MISSED'} ({dense['evals_per_s']:.3g})")
+    print("physical timing, random designs, mapper on vs off (this checkout only: the baseline has no mapper):")
+    off = rates("evals_mapper_off", mapper_space("off"), args.batch, 3, False, False, "  mapper: off")
+    on = rates("evals_mapper_latency", mapper_space("latency"), args.batch, 3, False, False, "  mapper: latency")
+    print(f"  mapper on / off {on['evals_per_s'] / off['evals_per_s']:.2f}; target {TARGET_MAPPER_EVALS_PER_S:.0e} "
+          f"evaluations/s with the mapper -> {'met' if on['evals_per_s'] >= TARGET_MAPPER_EVALS_PER_S else 'MISSED'}")
     rates("points_tensor_core", TENSOR_CORE_SPACE, 48, 2, False, use_base, "tensor core (H100, BERT-base)",
           key="points_per_s", unit="points/s")
     rates("points_fpga", FPGA_SPACE, 27, 2, False, use_base, "FPGA overlay (ZCU102 DPU, ResNet-50)",

@@ -235,3 +235,18 @@ def test_sparse_speedup_never_beats_the_density_bound():
                        (4.0, 4.0, 4.0), 64.0, feats=SparseFeatures(skipping="unstructured"))
         a, b = simulate_layer(dense, spec), simulate_layer(sparse, spec)
         assert cycles(a) / cycles(b) <= 1.0 / mask.mean() + 1e-9
+
+
+def test_eyeriss_like_alexnet_conv_traffic_within_2x_of_published():
+    """accelerators/eyeriss-v1-like.yaml, AlexNet CONV at batch 4, 16-bit: Eyeriss moves 15.4 MB of DRAM
+    traffic and runs 34.7 frames/s (Chen et al., JSSC 2017, Table V); scripts/validate_published.py prints it."""
+    import cosim
+
+    graph = cosim.load_workload("alexnet", batch=4, weight_bits=16, act_bits=16)
+    report = cosim.simulate(graph, cosim.load_accelerator("eyeriss-v1-like"))
+    conv = [l for l in report.layers if l.op == "conv2d"]
+    dram_mb = sum(l.dram_read_bytes + l.dram_write_bytes for l in conv) / 1e6
+    fps = 4 / sum(l.latency_s for l in conv)
+    assert 0.5 <= dram_mb / 15.4 <= 2.0
+    assert 0.5 <= fps / 34.7 <= 2.0
+    assert all(l.details.mapped for l in conv)
