@@ -42,6 +42,8 @@ tiles only remove n trips). On layers whose dimensions are all ≤ 16 every tili
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 from numba import njit, prange
 
@@ -313,6 +315,37 @@ def map_pairs(layer: dict, design: dict) -> dict[str, np.ndarray]:
     res.update({f: out_f[inverse, j].reshape(shape) for j, f in enumerate(FLOAT_FIELDS)})
     res["found"] = found[inverse].reshape(shape)
     return res
+
+
+def map_model_columns(L: Mapping, D: Mapping, k, a_b, w_b, o_b) -> dict[str, np.ndarray] | None:
+    """The mapper's choice for every (layer, design) of a physical-timing model call, with ``on`` where
+    the design asks for it and a tiling fits (elsewhere the fixed tiling stays); None when no design maps."""
+    code = np.asarray(D["mapper"])
+    if not np.any(code >= 0):
+        return None
+    layer = {"G": L["G"], "M": L["M"], "N": L["N"], "K": k, "C": L["ch_per_group"],
+             "ifmap_unique": L["ifmap_unique"], "ifmap_halo": L["ifmap_halo"], "ifmap_valid": L["ifmap_valid"],
+             "a_bytes": a_b, "w_bytes": w_b, "o_bytes": o_b}
+    design = {"rows": D["rows"], "cols": D["cols"], "dataflow": D["dataflow"], "double_buffered": D["double_buffered"],
+              "objective": np.maximum(code, 0), "ifmap_cap_bytes": D["ifmap_bytes"],
+              "filter_cap_bytes": D["filter_bytes"], "ofmap_cap_bytes": D["ofmap_bytes"],
+              "register_bytes_per_pe": D["register_bytes_per_pe"], "dram_bytes_per_cycle": D["dram_bytes_per_cycle"],
+              "dram_pj_per_byte": D["dram_pj_per_byte"], "sram_pj_per_byte": D["sram_pj_per_byte"],
+              **{f"{b}_peak_bytes_per_cycle": D[f"{b}_peak_bytes_per_cycle"] for b in ("ifmap", "filter", "ofmap")}}
+    out = map_pairs(layer, design)
+    out["on"] = out["found"] & (code >= 0)
+    return out
+
+
+def mapping_columns(tiles, shape) -> dict[str, np.ndarray]:
+    """The chosen mapping as model outputs (tile sizes and loop-order code; −1 where unmapped)."""
+    if tiles is None:
+        return {"mapped": np.zeros(shape, dtype=bool)}
+    on = np.broadcast_to(tiles["on"], shape)
+    out = {"mapped": on}
+    for key in ("tile_m", "tile_n", "tile_c", "order", "overlap"):
+        out[f"map_{key}"] = np.where(on, np.broadcast_to(tiles[key], shape), -1)
+    return out
 
 
 def order_name(code: int) -> str:

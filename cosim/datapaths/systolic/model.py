@@ -207,7 +207,7 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
     half = np.where(D["double_buffered"] == 1, 2, 1)
     psum_folds = np.where(df == 0, 0, row_folds - 1)  # partial sums an output gets before its last one
     chunks, _ = stream_chunks(L, D)
-    tiles = None if scalesim else map_tiles(L, D, k, a_b, w_b, o_b)
+    tiles = None if scalesim else mapper.map_model_columns(L, D, k, a_b, w_b, o_b)
     on = False if tiles is None else tiles["on"]
     factor = 1.0 if tiles is None else np.where(on, tiles["spatial_fold_factor"], 1.0)
     if tiles is not None:
@@ -350,39 +350,8 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
         "sram_read_bytes": sram_rd["ifmap"] + sram_rd["filter"] + sram_rd["ofmap"],
         "sram_write_bytes": sram_wr["ifmap"] + sram_wr["filter"] + sram_wr["ofmap"],
         "register_accesses": REGISTER_ACCESSES_PER_MAC * executed,
-        **_mapping_columns(tiles, np.shape(total)),
+        **mapper.mapping_columns(tiles, np.shape(total)),
     }
-
-
-def map_tiles(L: Mapping[str, Any], D: Mapping[str, Any], k, a_b, w_b, o_b) -> dict[str, np.ndarray] | None:
-    """The mapper's choice for every (layer, design) of a physical-timing model call, with ``on`` where
-    the design asks for it and a tiling fits (elsewhere the fixed tiling stays); None when no design maps."""
-    code = np.asarray(D["mapper"])
-    if not np.any(code >= 0):
-        return None
-    layer = {"G": L["G"], "M": L["M"], "N": L["N"], "K": k, "C": L["ch_per_group"],
-             "ifmap_unique": L["ifmap_unique"], "ifmap_halo": L["ifmap_halo"], "ifmap_valid": L["ifmap_valid"],
-             "a_bytes": a_b, "w_bytes": w_b, "o_bytes": o_b}
-    design = {"rows": D["rows"], "cols": D["cols"], "dataflow": D["dataflow"], "double_buffered": D["double_buffered"],
-              "objective": np.maximum(code, 0), "ifmap_cap_bytes": D["ifmap_bytes"],
-              "filter_cap_bytes": D["filter_bytes"], "ofmap_cap_bytes": D["ofmap_bytes"],
-              "register_bytes_per_pe": D["register_bytes_per_pe"], "dram_bytes_per_cycle": D["dram_bytes_per_cycle"],
-              "dram_pj_per_byte": D["dram_pj_per_byte"], "sram_pj_per_byte": D["sram_pj_per_byte"],
-              **{f"{b}_peak_bytes_per_cycle": D[f"{b}_peak_bytes_per_cycle"] for b in ("ifmap", "filter", "ofmap")}}
-    out = mapper.map_pairs(layer, design)
-    out["on"] = out["found"] & (code >= 0)
-    return out
-
-
-def _mapping_columns(tiles, shape) -> dict[str, np.ndarray]:
-    """The chosen mapping as model outputs (tile sizes and loop-order code; −1 where unmapped)."""
-    if tiles is None:
-        return {"mapped": np.zeros(shape, dtype=bool)}
-    on = np.broadcast_to(tiles["on"], shape)
-    out = {"mapped": on}
-    for key in ("tile_m", "tile_n", "tile_c", "order", "overlap"):
-        out[f"map_{key}"] = np.where(on, np.broadcast_to(tiles[key], shape), -1)
-    return out
 
 
 def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict[str, np.ndarray]:
