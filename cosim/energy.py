@@ -48,8 +48,11 @@ def layer_energy_pj(actions: Mapping[str, float], spec: Any, latency_s: float) -
     """Energy by component (pJ) for one layer on ``spec``, leakage included as 'leakage'."""
     from cosim.hw.energy_tables import table_for
 
+    from cosim.hw.area import spec_area_mm2
+    from cosim.hw.static_power import static_power_mw
+
     out = dynamic_energy_pj(actions, table_for(spec))
-    leak = leakage_energy_pj(spec.energy.leakage_mw, latency_s) if hasattr(spec, "energy") else 0.0
+    leak = leakage_energy_pj(static_power_mw(spec, spec_area_mm2(spec) or {}), latency_s)
     if leak:
         out["leakage"] = leak
     return out
