@@ -48,8 +48,11 @@ def layer_energy_pj(actions: Mapping[str, float], spec: Any, latency_s: float) -
     """Energy by component (pJ) for one layer on ``spec``, leakage included as 'leakage'."""
     from cosim.hw.energy_tables import table_for
 
+    from cosim.hw.area import spec_area_mm2
+    from cosim.hw.static_power import static_power_mw
+
     out = dynamic_energy_pj(actions, table_for(spec))
-    leak = leakage_energy_pj(spec.energy.leakage_mw, latency_s) if hasattr(spec, "energy") else 0.0
+    leak = leakage_energy_pj(static_power_mw(spec, spec_area_mm2(spec) or {}), latency_s)
     if leak:
         out["leakage"] = leak
     return out
@@ -97,10 +100,12 @@ def design_tables(designs: Any) -> tuple[list[dict[str, float]], np.ndarray]:
     return tables, inverse
 
 
-def price_batch(actions: Mapping[str, np.ndarray], designs: Any, latency_s: np.ndarray) -> PricedBatch:
-    """Price ``actions`` (name → (sites, designs) counts) with each design's table, and add leakage ×
-    ``latency_s`` (sites, designs) as the 'leakage' component where the design leaks. ``designs``:
-    a cosim.hw.designs.Designs or a list of specs."""
+def price_batch(actions: Mapping[str, np.ndarray], designs: Any, latency_s: np.ndarray,
+                static_mw: np.ndarray | None = None) -> PricedBatch:
+    """Price ``actions`` (name → (sites, designs) counts) with each design's table, and add static
+    power × ``latency_s`` (sites, designs) as the 'leakage' component where the design leaks.
+    ``designs``: a cosim.hw.designs.Designs or a list of specs; ``static_mw``: each design's static
+    power (cosim/hw/cost.py), or None for the specs' ``energy.leakage_mw``."""
     from cosim.hw.designs import Designs
 
     designs = designs if isinstance(designs, Designs) else Designs.of(designs)
@@ -124,10 +129,13 @@ def price_batch(actions: Mapping[str, np.ndarray], designs: Any, latency_s: np.n
         energy = counts * prices
         by_comp[comp] = by_comp[comp] + energy if comp in by_comp else energy
         actions_of.setdefault(comp, []).append(counts)
-    try:
-        leak_mw = designs.value("energy.leakage_mw").astype(np.float64)
-    except AttributeError:  # a spec without an energy section leaks nothing
-        leak_mw = np.zeros(len(designs))
+    if static_mw is not None:
+        leak_mw = np.asarray(static_mw, dtype=np.float64)
+    else:
+        try:
+            leak_mw = designs.value("energy.leakage_mw").astype(np.float64)
+        except AttributeError:  # a spec without an energy section leaks nothing
+            leak_mw = np.zeros(len(designs))
     if (leak_mw > 0).any():
         leak = leakage_energy_pj(leak_mw[None, :], np.asarray(latency_s, dtype=np.float64))
         by_comp["leakage"] = leak

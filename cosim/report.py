@@ -80,6 +80,13 @@ class Total:
     # pipelined FPGA design the network's latency is the pipeline's, not this sum.
     latency_s_by_bound: Mapping[str, float] = field(default_factory=dict)
     precision: str = ""  # "fp16 on 54 compute layers"
+    # Cost of the design (cosim/hw/cost.py): silicon area in total and by component, static power
+    # (charged × latency as the 'leakage' energy), and on an FPGA the largest share of any resource
+    # of the board it uses (NaN, null in JSON, elsewhere).
+    area_mm2: float = float("nan")
+    area_mm2_by_component: Mapping[str, float] = field(default_factory=dict)
+    static_power_mw: float = 0.0
+    board_fraction: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,9 @@ class Report:
         comp = ", ".join(f"{k} {eng(v * 1e-12, 'J')}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
         lines.append(f"energy by component: {comp}")
         lines.append(f"where the time goes: {time_by_bound(t.latency_s_by_bound)}; precision: {t.precision}")
+        lines.append(f"cost: area {t.area_mm2:.3f} mm² ({area_parts(t.area_mm2_by_component)}), static power "
+                     f"{t.static_power_mw:.1f} mW" + ("" if t.board_fraction != t.board_fraction
+                                                     else f", {100 * t.board_fraction:.1f}% of the board"))
         return "\n".join(lines)
 
     # ---- files ---------------------------------------------------------------------------------
@@ -177,6 +187,11 @@ def time_by_bound(seconds: Mapping[str, float]) -> str:
         return "no time"
     parts = sorted(((v, k) for k, v in seconds.items() if v > 0), reverse=True)
     return ", ".join(f"{BOUND_WORDS.get(k, k)} {100 * v / total:.0f}% ({eng(v, 's')})" for v, k in parts)
+
+
+def area_parts(parts: Mapping[str, float]) -> str:
+    """``"sram_ifmap 0.62, mac 0.41"``: area components in mm², largest first."""
+    return ", ".join(f"{k} {v:.3g}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])) or "none"
 
 
 def _record(obj: Any) -> dict[str, Any]:

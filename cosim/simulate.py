@@ -22,6 +22,7 @@ from cosim.cache import DEFAULT, EvalCache
 from cosim.energy import PricedBatch, price_batch, unpriced_message
 from cosim.errors import CosimError, require
 from cosim.graph import Layer, LayerGraph
+from cosim.hw.cost import DesignCosts, design_costs
 from cosim.hw.designs import Designs
 from cosim.perf import BOUNDS, SOURCES, BatchPerf, FusedDetails, LayerPerf
 from cosim.precision import format_refusal, layer_format, precision_summary
@@ -85,6 +86,11 @@ class NetworkResult:
     sram_write_bytes: np.ndarray
     utilization: np.ndarray  # NaN where the design states no peak
     throughput_inferences_per_s: np.ndarray
+    costs: DesignCosts  # area by component, static power, FPGA board fraction (cosim/hw/cost.py)
+
+    @property
+    def area_mm2(self) -> np.ndarray:
+        return self.costs.area_mm2
 
     @property
     def edp_pj_s(self) -> np.ndarray:
@@ -101,7 +107,8 @@ def evaluate_network(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache
     cycle_s = perf.cycle_s
     site_cycles = perf.total_cycles
     site_latency = site_cycles * cycle_s[None, :]
-    energy = price_batch(perf.actions, d, site_latency)
+    costs = design_costs(d, perf)
+    energy = price_batch(perf.actions, d, site_latency, costs.static_power_mw)
     feasible = perf.feasible.copy()
     reasons = list(perf.reasons)
     for j, action in enumerate(energy.unpriced):
@@ -138,7 +145,7 @@ def evaluate_network(w: Walk, designs: Designs | Sequence[Any], cache: EvalCache
         effectual_macs=eff, dram_read_bytes=total(perf.dram_read_bytes), dram_write_bytes=total(perf.dram_write_bytes),
         sram_read_bytes=total(sum(perf.sram_read_bytes.values())) if perf.sram_read_bytes else np.zeros(n),
         sram_write_bytes=total(sum(perf.sram_write_bytes.values())) if perf.sram_write_bytes else np.zeros(n),
-        utilization=util, throughput_inferences_per_s=np.asarray(thr, dtype=np.float64))
+        utilization=util, throughput_inferences_per_s=np.asarray(thr, dtype=np.float64), costs=costs)
 
 
 def check_formats(w: Walk, d: Designs) -> None:
@@ -279,7 +286,10 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         throughput_inferences_per_s=float(res.throughput_inferences_per_s[j]), edp_pj_s=float(res.edp_pj_s[j]),
         details=net.details(j) if net is not None else None,
         latency_s_by_bound=latency_by_bound(layers),
-        precision=precision_summary(w.layers))
+        precision=precision_summary(w.layers),
+        area_mm2=float(res.costs.area_mm2[j]),
+        area_mm2_by_component={c: float(v[j]) for c, v in res.costs.area_mm2_by_component.items() if v[j] > 0},
+        static_power_mw=float(res.costs.static_power_mw[j]), board_fraction=float(res.costs.board_fraction[j]))
     return Report(
         cosim_version=__version__, accelerator=spec.name, accelerator_kind=spec.kind, workload=w.name,
         batch=w.batch, layers=tuple(layers), total=total,

@@ -1,84 +1,140 @@
-"""cosim against published figures of real chips: each check prints cosim, published and their ratio.
+"""cosim against published figures of real chips: one row per figure, cosim beside the published value
+and their ratio.
 
   PYTHONPATH=. python scripts/validate_published.py
 
-Bar: every ratio within 2x (exit 1 otherwise). ``area_power_checks`` reads scripts/data/published_area.yaml.
+Bar: every ratio within 2x (exit 1 otherwise). Rows are :class:`Row` records in :data:`ROWS`; to add
+a comparison, append a function returning rows to :data:`ROW_SOURCES` (each row cites its source).
+Area and power rows read scripts/data/published_area.yaml.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from cosim.hw.area import systolic_area_mm2
-from cosim.hw.spec import EnergySpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
+from cosim.hw.spec import DramSpec, EnergySpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
 
 DATA = Path(__file__).parent / "data"
 
 
-def area_power_checks() -> list[tuple[str, float, float]]:
-    """(name, cosim area mm², published area mm²) for each chip of published_area.yaml."""
+@dataclass(frozen=True)
+class Row:
+    name: str  # what is compared, e.g. "area eyeriss-v1-core"
+    unit: str
+    cosim: float
+    published: float
+    source: str
+
+    @property
+    def ratio(self) -> float:
+        return self.cosim / self.published
+
+    @property
+    def ok(self) -> bool:
+        return 0.5 <= self.ratio <= 2.0
+
+
+def _chips() -> list[dict]:
+    return yaml.safe_load((DATA / "published_area.yaml").read_text())
+
+
+def _spec(chip: dict, dataflow: str = "ws", dram_gb_per_s: float = 10.0) -> SystolicSpec:
+    word = max(1, chip["mac_bits"] // 8)
+    bufs = {k: SramSpec(size_kib=v, banks=chip["banks"], word_bytes=word) for k, v in chip["sram_kib"].items()}
+    return SystolicSpec(name=chip["name"], sram=SramHierarchy(**bufs), clock_mhz=chip.get("clock_mhz", 1000.0),
+                        pe_array=PEArraySpec(rows=chip["pe"][0], cols=chip["pe"][1], mac_bits=chip["mac_bits"],
+                                             register_bytes_per_pe=chip["register_bytes_per_pe"], dataflow=dataflow),
+                        dram=DramSpec(bandwidth_gb_per_s=dram_gb_per_s),
+                        energy=EnergySpec(technology_nm=chip["node_nm"], leakage_model="area"))
+
+
+def area_rows() -> list[Row]:
+    """Silicon area of each chip: cosim's MACs + registers + SRAM vs the published core or die."""
+    return [Row(f"area {c['name']}", "mm2", sum(systolic_area_mm2(_spec(c)).values()), float(c["area_mm2"]),
+                c["source"]) for c in _chips()]
+
+
+def power_rows() -> list[Row]:
+    """Chip power and frame rate on a published run: on-chip energy (all but DRAM) over the latency."""
+    import cosim
+    from cosim.graph import LayerGraph
+
     out = []
-    for chip in yaml.safe_load((DATA / "published_area.yaml").read_text()):
-        bufs = {k: SramSpec(size_kib=v, banks=chip["banks"]) for k, v in chip["sram_kib"].items()}
-        spec = SystolicSpec(name=chip["name"], sram=SramHierarchy(**bufs),
-                            pe_array=PEArraySpec(rows=chip["pe"][0], cols=chip["pe"][1], mac_bits=chip["mac_bits"],
-                                                 register_bytes_per_pe=chip["register_bytes_per_pe"]),
-                            energy=EnergySpec(technology_nm=chip["node_nm"]))
-        out.append((f"area {chip['name']}", sum(systolic_area_mm2(spec).values()), float(chip["area_mm2"])))
+    for c in _chips():
+        run = c.get("run")
+        if not run:
+            continue
+        full = cosim.load_workload(run["workload"]).with_batch(run["batch"])
+        graph = LayerGraph(f"{run['workload']}-{'+'.join(run['ops'])}")
+        for layer in full.layers():
+            if layer.op in run["ops"]:
+                graph.add(layer, ())
+        t = cosim.simulate(graph, _spec(c, run["dataflow"], run["dram_gb_per_s"])).total
+        onchip_pj = t.energy_pj - t.energy_pj_by_component.get("dram", 0.0)
+        out.append(Row(f"power {c['name']} {graph.name}", "mW", onchip_pj * 1e-12 / t.latency_s * 1e3,
+                       float(run["power_mw"]), c["source"]))
+        out.append(Row(f"fps {c['name']} {graph.name}", "1/s", run["batch"] / t.latency_s, float(run["fps"]),
+                       c["source"]))
     return out
 
 
 ROOT = Path(__file__).resolve().parent.parent
+EYERISS = "Chen, Krishna, Emer, Sze, 'Eyeriss', IEEE JSSC 52(1) 2017, Table V: AlexNet CONV at batch 4, 200 MHz"
 
 
-def _conv_totals(report) -> tuple[float, float]:
-    """DRAM bytes and seconds of a report's convolution layers (Eyeriss publishes CONV layers only)."""
+def _conv_run(report) -> tuple[float, float, float]:
+    """DRAM bytes, seconds and on-chip pJ of a report's convolution layers (Eyeriss publishes CONV only)."""
     conv = [l for l in report.layers if l.op == "conv2d"]
-    return (sum(l.dram_read_bytes + l.dram_write_bytes for l in conv), sum(l.latency_s for l in conv))
+    onchip = sum(l.energy_pj_total - l.energy_pj.get("dram", 0.0) for l in conv)
+    return (sum(l.dram_read_bytes + l.dram_write_bytes for l in conv), sum(l.latency_s for l in conv), onchip)
 
 
-def eyeriss_checks() -> list[tuple[str, float, float]]:
-    """Eyeriss v1 on AlexNet CONV at batch 4, 16-bit (Chen et al., JSSC 52(1) 2017, Table V: 34.7 frames/s,
-    15.4 MB of DRAM traffic, i.e. 0.0029 accesses of 16 bits per MAC), on accelerators/eyeriss-v1-like.yaml
-    with its mapper; the other dataflows are printed for reference (not checked)."""
+def eyeriss_rows() -> list[Row]:
+    """accelerators/eyeriss-v1-like.yaml (mapper by EDP, output stationary: cosim has no row-stationary
+    dataflow) on AlexNet CONV, 16-bit, batch 4: DRAM traffic, frame rate and on-chip power. The other
+    dataflows are printed for reference, not checked."""
     import dataclasses
 
     import cosim
 
     graph = cosim.load_workload("alexnet", batch=4, weight_bits=16, act_bits=16)
     spec = cosim.load_accelerator(str(ROOT / "accelerators" / "eyeriss-v1-like.yaml"))
-    dram_bytes, seconds = _conv_totals(cosim.simulate(graph, spec))
+    dram_bytes, seconds, onchip_pj = _conv_run(cosim.simulate(graph, spec))
     for df in ("ws", "is"):
         other = dataclasses.replace(spec, pe_array=dataclasses.replace(spec.pe_array, dataflow=df))
-        b, s = _conv_totals(cosim.simulate(graph, other))
+        b, s, _ = _conv_run(cosim.simulate(graph, other))
         print(f"  (eyeriss-v1-like as {df}: AlexNet CONV DRAM {b / 1e6:.1f} MB, {4 / s:.1f} frames/s)")
-    return [("Eyeriss AlexNet CONV DRAM MB", dram_bytes / 1e6, 15.4),
-            ("Eyeriss AlexNet CONV frames/s", 4 / seconds, 34.7)]
+    return [Row("DRAM eyeriss-v1-like alexnet-conv", "MB", dram_bytes / 1e6, 15.4, EYERISS + " (0.0029 accesses/MAC)"),
+            Row("fps eyeriss-v1-like alexnet-conv", "1/s", 4 / seconds, 34.7, EYERISS),
+            Row("power eyeriss-v1-like alexnet-conv", "mW", onchip_pj * 1e-12 / seconds * 1e3, 278.0, EYERISS)]
 
 
-def tpu_checks() -> list[tuple[str, float, float]]:
-    """TPU v1 peak: 92 TOPS (Jouppi et al., ISCA 2017, Table 2), from the preset's array and clock."""
+def tpu_rows() -> list[Row]:
+    """TPU v1 peak from the preset's array and clock."""
     import cosim
 
     spec = cosim.load_accelerator(str(ROOT / "accelerators" / "tpu-v1-256x256-ws.yaml"))
-    peak_tops = 2 * spec.peak_macs_per_cycle * spec.clock_mhz * 1e6 / 1e12
-    return [("TPU v1 peak TOPS", peak_tops, 92.0)]
+    return [Row("peak tpu-v1-256x256-ws", "TOPS", 2 * spec.peak_macs_per_cycle * spec.clock_mhz * 1e6 / 1e12, 92.0,
+                "Jouppi et al., ISCA 2017, Table 2: 92 TOPS peak")]
 
 
-CHECKS = [area_power_checks, eyeriss_checks, tpu_checks]
+# Each function returns rows; append new comparisons here.
+ROW_SOURCES: list[Callable[[], list[Row]]] = [area_rows, power_rows, eyeriss_rows, tpu_rows]
 
 
 def main() -> int:
-    bad = 0
-    for check in CHECKS:
-        for name, ours, published in check():
-            ratio = ours / published
-            ok = 0.5 <= ratio <= 2.0
-            bad += not ok
-            print(f"{name:32s} cosim {ours:10.3f}  published {published:10.3f}  ratio {ratio:5.2f}  {'ok' if ok else 'OUTSIDE 2x'}")
+    rows = [r for source in ROW_SOURCES for r in source()]
+    for r in rows:
+        print(f"{r.name:40s} cosim {r.cosim:10.3f}  published {r.published:10.3f} {r.unit:4s} "
+              f"ratio {r.ratio:5.2f}  {'ok' if r.ok else 'OUTSIDE 2x'}")
+    bad = sum(not r.ok for r in rows)
+    print(f"{len(rows) - bad} of {len(rows)} within 2x")
     return 1 if bad else 0
 
 

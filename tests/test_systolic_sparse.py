@@ -24,8 +24,9 @@ from cosim.sparsity import Sparsity
 
 GATING = SparseFeatures(zero_gating=True)
 NM = SparseFeatures(zero_gating=True, skipping="nm", nm_patterns=("2:4", "1:4"), compressed_format="nm")
-LANES = SparseFeatures(skipping="unstructured")
-LANES_BITMAP = SparseFeatures(zero_gating=True, skipping="unstructured", compressed_format="bitmap")
+LANES = SparseFeatures(skipping="unstructured", lane_decoupling=True)
+LANES_BITMAP = SparseFeatures(zero_gating=True, skipping="unstructured", compressed_format="bitmap",
+                              lane_decoupling=True)
 
 
 def make_spec(rows=4, cols=4, dataflow="os", feats=SparseFeatures(), dual=False, kib=1024, bw=1e9,
@@ -200,7 +201,7 @@ def test_same_inputs_same_numbers_and_statistical_masks_are_cached():
 # ---- a dense mask is the dense result ------------------------------------------------------------------
 
 @pytest.mark.parametrize("feats", [GATING, NM, LANES, LANES_BITMAP,
-                                   SparseFeatures(skipping="unstructured", compressed_format="rle")],
+                                   SparseFeatures(skipping="unstructured", compressed_format="rle", lane_decoupling=True)],
                          ids=["gating", "nm", "lanes", "lanes-bitmap", "lanes-rle"])
 @pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
 @pytest.mark.parametrize("timing", ["physical", "scalesim"])
@@ -344,7 +345,7 @@ layer_shapes = st.one_of(
 arrays = st.builds(lambda r, c, df, kib, bw: make_spec(r, c, df, kib=kib, bw=bw), st.sampled_from([2, 4, 8]),
                    st.sampled_from([2, 4, 8]), st.sampled_from(["os", "ws", "is"]), st.sampled_from([1, 16]),
                    st.sampled_from([1.0, 1e9]))
-features = st.sampled_from([GATING, NM, LANES, LANES_BITMAP, SparseFeatures(skipping="unstructured",
+features = st.sampled_from([GATING, NM, LANES, LANES_BITMAP, SparseFeatures(skipping="unstructured", lane_decoupling=True,
                                                                            compressed_format="csr")])
 
 

@@ -20,8 +20,10 @@ from cosim.cli import params as P
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write the front plot (.png or .svg).")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Export every stored point (.csv, or .parquet with pyarrow).")
+@click.option("--max-area-mm2", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Leave out designs whose silicon area (area_mm2) exceeds this.")
 @click.option("--max-rows", type=P.ROWS, default=20, show_default=True, help="Front rows to print per group.")
-def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_rows):
+def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area_mm2, max_rows):
     """Print the Pareto front of STORE (a sweep's output folder or its sweep.sqlite); objectives named
     accuracy or accuracy_proxy_weight_norm are maximised, the others minimised.
 
@@ -30,13 +32,14 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_rows
       cosim pareto cosim-out/ --x latency_s --y energy_j --color accuracy --csv front.csv --png front.png
       cosim pareto cosim-out/sweep.sqlite --x edp_j_s --y sram_kib --z accuracy_proxy_weight_norm
       cosim pareto cosim-out/ --export all-points.parquet
+      cosim pareto sweep1/ --x latency_s --y energy_j --z area_mm2 --max-area-mm2 20
     """
     from pathlib import Path
 
     from cosim.errors import require
     from cosim.plot import front_colors, plot_front
     from cosim.metrics import METRICS
-    from cosim.search.front import design_label, front_table, write_front_csv
+    from cosim.search.front import design_label, empty_front_reason, front_table, write_front_csv
     from cosim.search.store import ResultStore, resolve_store
 
     objectives = [o for o in (x, y, z) if o]
@@ -50,7 +53,10 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_rows
             n = st.export_parquet(export_path) if suffix == ".parquet" else st.export_csv(export_path)
             click.echo(f"exported {n:,} points -> {export_path}")
         require(st.count("ok") > 0, f"store '{store}' has no ok points; nothing is on a front")
-        table = front_table(st, objectives, by=by)
+        limits = {"area_mm2": max_area_mm2} if max_area_mm2 is not None else {}
+        table = front_table(st, objectives, by=by, max_values=limits)
+        require(len(table.front) > 0, f"empty front over {', '.join(objectives)}: "
+                                      + empty_front_reason(st, objectives, limits))
         if csv_path:
             write_front_csv(table, csv_path)
         if png_path:

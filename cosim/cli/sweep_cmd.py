@@ -28,11 +28,13 @@ from cosim.cli import params as P
                    "require_encryption) for --executor dask.")
 @click.option("--chunk-size", type=P.COUNT, default=2048, show_default=True,
               help="Batch-evaluated (systolic) points per task and per commit; 1/256 of it for the others.")
+@click.option("--max-area-mm2", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Constraint: designs above this silicon area (area_mm2) are infeasible (adds to the space's).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --out (same space).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--no-plots", is_flag=True, help="Skip the front CSV and plots after the sweep.")
-def command(space, out_dir, sampler, points, seed, executor, workers, scheduler, dask_security, chunk_size, resume,
-            no_progress,
+def command(space, out_dir, sampler, points, seed, executor, workers, scheduler, dask_security, chunk_size,
+            max_area_mm2, resume, no_progress,
             no_plots):
     """Sweep SPACE (a design-space YAML or the name of a shipped one; default: the built-in co-search
     of ResNet-50, BERT-base and the small CNN digits-cnn, whose accuracy is measured, over systolic,
@@ -64,6 +66,8 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
     from cosim.search.sweep import resume_hint, run_sweep
 
     space_obj = load_space(space if space else default_space_path())
+    if max_area_mm2 is not None:
+        space_obj = with_max(space_obj, "area_mm2", max_area_mm2)
     click.echo(f"space '{space_obj.name}': {space_obj.size:,} points in {len(space_obj.candidates)} candidate(s): "
                + ", ".join(f"{c.name} ({c.size:,})" for c in space_obj.candidates), err=True)
     res = run_sweep(space_obj, out_dir, sampler=sampler, points=points, seed=seed, executor=executor,
@@ -81,6 +85,18 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
                f"{res.skipped:,} already stored; store: {counts} -> {res.store_path}")
     if not no_plots:
         _write_front_outputs(res.store_path, space_obj, Path(out_dir))
+
+
+def with_max(space, metric: str, top: float):
+    """``space`` with the constraint ``metric <= top`` (replacing a max of its own on that metric)."""
+    import dataclasses
+
+    from cosim.search.space import Constraint
+
+    kept = [c for c in space.constraints if c.metric != metric]
+    mine = [c for c in space.constraints if c.metric == metric]
+    low = mine[0].min if mine else None
+    return dataclasses.replace(space, constraints=(*kept, Constraint(metric, min=low, max=top)))
 
 
 def _write_front_outputs(store_path, space, out_dir) -> None:

@@ -11,8 +11,9 @@ built from a table file, scaled to the spec's technology node, and completed fro
    but whose gated energy it does not list;
 4. ``sram_<buffer>:read_byte`` / ``write_byte`` for every buffer of ``spec.sram_buffers()``, priced by
    the size of ONE BANK (``size_kib / banks``): an access drives the word- and bit-lines of the bank it
-   addresses only, which is why banking a buffer lowers its per-access energy in CACTI; the routing
-   between banks (H-tree) is neglected;
+   addresses only, which is why banking a buffer lowers its per-access energy in CACTI; a table whose
+   ``sram`` says ``htree: true`` adds the wire from the port to that bank (cosim/hw/sram_wires.py),
+   which grows with the buffer and its bank count;
 5. ``register:access``: one ``pe_array.mac_bits``-wide word read or written in a PE's register file,
    priced per bit at the larger of the file's flip-flop floor and the SRAM curve at
    ``pe_array.register_bytes_per_pe`` (a bigger register file costs more per access); a datapath
@@ -36,6 +37,7 @@ Table file format (every datapath's tables use it: ASIC, FPGA, GPU)::
       source: horowitz2014
       points_kib_pj_per_byte: [[8, 1.25], [32, 2.5], [1024, 12.5]]   # ascending sizes, >= 2 points
       write_factor: 1.0                                 # write energy / read energy
+      htree: true                                       # optional: add the H-tree wire energy
     register: {pj_per_bit: 0.009, technology_nm: 40, source: aladdin2014}   # optional
     dram_pj_per_bit:                                    # optional: technology -> pJ per bit moved
       lpddr4: {pj: 8, source: accelergy}
@@ -59,7 +61,9 @@ from typing import Any, Mapping
 import yaml
 
 from cosim.errors import CosimError, require
+from cosim.hw.area import node_area_factor, sram_cells_um2
 from cosim.hw.scaling import energy_scale_factor
+from cosim.hw.sram_wires import htree_pj_per_byte
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -78,6 +82,7 @@ class EnergyTable:
     mac_gated_fraction: float | None
     sram_points: tuple[tuple[float, float], ...]  # (size KiB, pJ per byte read), ascending
     sram_write_factor: float
+    sram_htree: bool
     register_pj_per_bit: float | None  # at technology_nm
     dram_pj_per_bit: Mapping[str, float]
     path: str
@@ -157,6 +162,7 @@ def load_table(name: str) -> EnergyTable:
 
     sram_points: tuple[tuple[float, float], ...] = ()
     write_factor = 1.0
+    htree = False
     if "sram" in data:
         sram = data["sram"]
         require(isinstance(sram, Mapping) and "points_kib_pj_per_byte" in sram,
@@ -169,6 +175,8 @@ def load_table(name: str) -> EnergyTable:
         require(all(a[0] < b[0] for a, b in zip(sram_points, sram_points[1:])),
                 f"{where}: sram.points_kib_pj_per_byte sizes must be strictly ascending")
         write_factor = _number(sram.get("write_factor", 1.0), f"{where}: sram.write_factor")
+        htree = sram.get("htree", False)
+        require(isinstance(htree, bool), f"{where}: sram.htree must be true or false")
 
     reg = None
     if "register" in data:
@@ -188,7 +196,7 @@ def load_table(name: str) -> EnergyTable:
     require(isinstance(scalable, bool), f"{where}: scalable must be true or false")
     require(str(data["name"]) == path.stem, f"{where}: name '{data['name']}' must equal the file name '{path.stem}'")
     return EnergyTable(name=str(data["name"]), technology_nm=node, scalable=scalable, actions=actions,
-                       mac_gated_fraction=gated, sram_points=sram_points, sram_write_factor=write_factor,
+                       mac_gated_fraction=gated, sram_points=sram_points, sram_write_factor=write_factor, sram_htree=htree,
                        register_pj_per_bit=reg, dram_pj_per_bit=dram, path=str(path))
 
 
@@ -240,6 +248,8 @@ def _table_for_key(key: tuple) -> tuple[tuple[str, float], ...]:
     if t.sram_points:
         for buf, size_kib, banks in sram:
             per_byte = t.sram_pj_per_byte(size_kib / banks) * scale
+            if t.sram_htree:
+                per_byte += htree_pj_per_byte(sram_cells_um2(size_kib * 8192) * node_area_factor(node), banks)
             out[f"sram_{buf}:read_byte"] = per_byte
             out[f"sram_{buf}:write_byte"] = per_byte * t.sram_write_factor
 

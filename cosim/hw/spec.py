@@ -122,12 +122,17 @@ class EnergySpec:
 
     table: str = "horowitz45"  # name of a table in cosim/hw/data/
     technology_nm: float = 45.0  # target node; per-action energies are scaled from the table's node
-    leakage_mw: float = 0.0  # static power of the whole accelerator, charged for the run's latency
+    leakage_mw: float = 0.0  # static power charged for the run's latency (fixed part: board, I/O, idle)
+    # "area": add each component's area × the node's leakage density (cosim/hw/static_power.py,
+    # cosim/hw/data/leakage.yaml) to leakage_mw; "fixed": leakage_mw only (measured idle power).
+    leakage_model: Literal["fixed", "area"] = "fixed"
     overrides_pj: dict[str, float] = field(default_factory=dict)  # action name → pJ, wins over the table
 
     def __post_init__(self) -> None:
         require(3 <= self.technology_nm <= 180, f"energy.technology_nm must be in 3..180 nm, got {self.technology_nm}")
         require(self.leakage_mw >= 0, f"energy.leakage_mw must be >= 0, got {self.leakage_mw}")
+        require(self.leakage_model in ("fixed", "area"),
+                f"energy.leakage_model '{self.leakage_model}' is unknown; use fixed or area")
         for k, v in self.overrides_pj.items():
             require(v >= 0, f"energy.overrides_pj.{k} must be >= 0, got {v}")
 
@@ -160,8 +165,13 @@ class SparseFeatures:
     skipping: Literal["none", "nm", "unstructured"] = "none"
     nm_patterns: tuple[str, ...] = ()  # e.g. ("2:4", "1:4") for structured skipping
     compressed_format: Literal["none", "bitmap", "csr", "rle", "nm"] = "none"
+    # Unstructured skipping needs lanes that run at their own pace (operand buffers, any-index
+    # selection, SIGMA-like; cosim/hw/sparse_overheads.py prices them). A rigid array without them
+    # (false) keeps its lanes in lockstep and skips no cycles; zero gating still saves energy.
+    lane_decoupling: bool = False
 
     def __post_init__(self) -> None:
+        require(isinstance(self.lane_decoupling, bool), "sparsity.lane_decoupling must be true or false")
         require(self.skipping in ("none", "nm", "unstructured"),
                 f"sparsity.skipping '{self.skipping}' is unknown; use none, nm or unstructured")
         require(self.compressed_format in ("none", "bitmap", "csr", "rle", "nm"),

@@ -139,11 +139,14 @@ class SparseTensorCoreSpec:
     power: PowerSpec = field(default_factory=PowerSpec)
     energy: EnergySpec = field(default_factory=EnergySpec)
     calibration: str = ""
+    # Published die area (mm²) of the chip; 0 = estimate it from the MACs and SRAM (cosim/hw/area.py).
+    die_area_mm2: float = 0.0
     kind: Literal["sparse_tensor_core"] = "sparse_tensor_core"
     description: str = ""
 
     def __post_init__(self) -> None:
         require(self.sm_count >= 1, f"sm_count must be >= 1, got {self.sm_count}")
+        require(self.die_area_mm2 >= 0, f"die_area_mm2 must be >= 0 (0 = estimate), got {self.die_area_mm2}")
         require(0 < self.clock_mhz <= 10000, f"clock_mhz must be in (0, 10000], got {self.clock_mhz}")
         require(len(self.macs_per_cycle_per_sm) >= 1,
                 "macs_per_cycle_per_sm must list at least one precision, e.g. {fp16: 1024}")

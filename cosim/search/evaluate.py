@@ -110,9 +110,11 @@ def _spec_metrics(d: Designs, metrics: dict[str, np.ndarray]) -> dict[str, np.nd
     peak = metrics.get("peak_macs_per_cycle")
     if peak is None:  # the simulation failed as a whole: the specs say
         peak = np.array([spec_metrics(d.spec(j))["peak_macs_per_cycle"] for j in range(len(d))])
-    area_fields = tuple(prefixes) + ("pe_array",) if prefixes else ()
-    a_firsts, a_inverse = d.group(area_fields, lambda s: (getattr(s, "pe_array", None), tuple(sorted(s.sram_buffers().items())), s.energy.technology_nm)) if area_fields else (np.arange(len(d)), np.arange(len(d)))
-    area = np.array([spec_metrics(d.spec(int(j)))["area_mm2"] for j in a_firsts], dtype=np.float64)[a_inverse]
+    area = metrics.get("area_mm2")
+    if area is None:  # the simulation failed as a whole: the specs' own area (NaN for FPGA designs)
+        from cosim.hw.cost import design_costs
+
+        area = design_costs(d).area_mm2 if d.kind != "fpga" else np.full(len(d), np.nan)
     return {"sram_kib": sram, "peak_macs_per_cycle": peak, "area_mm2": area,
             "peak_macs_per_s": peak * d.value("clock_mhz").astype(np.float64) * 1e6}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -36,16 +36,25 @@ class FrontTable:
         return list(dict.fromkeys(self.groups.tolist()))
 
 
-def front_table(store: ResultStore, objectives: Sequence[str], by: str = "workload") -> FrontTable:
+def front_table(store: ResultStore, objectives: Sequence[str], by: str = "workload",
+                max_values: Mapping[str, float] | None = None) -> FrontTable:
     """Arrays of the ok points over ``objectives`` and their front membership within each ``by`` group.
+    ``max_values``: metric → upper bound; points above it (or without the metric) are left out.
 
     Memory is a few numbers per point (a million points fit), plus full rows of the front only.
     """
     require(1 <= len(objectives) <= 3, f"give 1 to 3 objectives, got {len(objectives)}")
-    for o in objectives:
+    limits = dict(max_values or {})
+    for o in [*objectives, *limits]:
         require(o in METRICS, f"objective '{o}' is not a metric; use one of {', '.join(METRICS)}")
-    ids, f = store.metric_arrays(objectives)
+    names = list(objectives) + [m for m in limits if m not in objectives]
+    ids, f = store.metric_arrays(names)
     _, groups = store.column(by)
+    keep = np.ones(len(ids), dtype=bool)
+    for m, top in limits.items():
+        with np.errstate(invalid="ignore"):
+            keep &= f[:, names.index(m)] <= top  # NaN: not reported, so not within the bound
+    ids, f, groups = ids[keep], f[keep, :len(objectives)], groups[keep]
     on = np.zeros(len(ids), dtype=bool)
     maximize = [o in MAXIMISED for o in objectives]
     for key in dict.fromkeys(groups.tolist()):
@@ -53,6 +62,21 @@ def front_table(store: ResultStore, objectives: Sequence[str], by: str = "worklo
         on[idx[pareto_mask(f[idx], maximize)]] = True
     rows = store.rows_by_id(ids[on])
     return FrontTable(tuple(objectives), ids, f, groups, on, [rows[i] for i in sorted(rows)])
+
+
+def empty_front_reason(store: ResultStore, objectives: Sequence[str], max_values: Mapping[str, float]) -> str:
+    """Why no ok point is on a front: an objective no point reports, or a bound none meets."""
+    for o in objectives:
+        _, f = store.metric_arrays([o])
+        if not np.isfinite(f).any():
+            return (f"no ok point reports {o} (its accelerator kinds do not); pick another objective "
+                    "or re-run the sweep with this cosim version")
+    for m, top in max_values.items():
+        _, f = store.metric_arrays([m])
+        finite = f[np.isfinite(f)]
+        least = f"{finite.min():.4g}" if finite.size else "none reported"
+        return f"no ok point has {m} <= {top:g} (smallest: {least}); raise the bound"
+    return "no ok point has finite values of every objective"
 
 
 def write_front_csv(table: FrontTable, path: str | Path, extra: Sequence[str] = ()) -> int:

@@ -46,11 +46,11 @@ def simulate_designs(vkey: tuple, designs: Designs) -> tuple[np.ndarray, np.ndar
             "effectual_macs": res.effectual_macs, "dram_bytes": res.dram_read_bytes + res.dram_write_bytes,
             "utilization": np.where(res.total_cycles > 0, res.utilization, math.nan),
             "throughput_inferences_per_s": np.where(res.latency_s > 0, res.throughput_inferences_per_s, math.nan),
-            "peak_macs_per_cycle": res.perf.peak_macs_per_cycle}
+            "peak_macs_per_cycle": res.perf.peak_macs_per_cycle, "area_mm2": res.area_mm2}
     metrics = {k: np.asarray(v, dtype=np.float64) for k, v in metrics.items()}
     for j in np.flatnonzero(~res.feasible):
         status[j], reason[j] = "infeasible", f"simulate: {res.reasons[j]}"
         for k in metrics:
-            if k != "peak_macs_per_cycle":
+            if k not in ("peak_macs_per_cycle", "area_mm2"):
                 metrics[k][j] = math.nan
     return status, reason, metrics

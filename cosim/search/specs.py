@@ -196,11 +196,11 @@ def probe_choices(hw_dims, n: int):
 
 def spec_metrics(spec: Any) -> dict[str, float]:
     """Metrics of a design that need no workload: peak compute, on-chip storage and silicon area
-    (cosim/hw/area.py; systolic designs only so far, NaN for the other kinds)."""
-    from cosim.hw.area import systolic_area_mm2
-    from cosim.hw.spec import SystolicSpec
+    (cosim/hw/area.py; NaN for an FPGA design, whose area follows the resources its build uses)."""
+    from cosim.hw.area import spec_area_mm2
 
     peak = float(getattr(spec, "peak_macs_per_cycle", float("nan")))
-    area = float(sum(systolic_area_mm2(spec).values())) if isinstance(spec, SystolicSpec) else float("nan")
+    parts = spec_area_mm2(spec)
+    area = float(sum(parts.values())) if parts is not None else float("nan")
     return {"peak_macs_per_cycle": peak, "peak_macs_per_s": peak * spec.clock_mhz * 1e6,
             "sram_kib": float(sum(b.size_kib for b in spec.sram_buffers().values())), "area_mm2": area}

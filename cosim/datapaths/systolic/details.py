@@ -77,6 +77,8 @@ class SystolicDetails(Details):
                     f"({'zero weights are gated' if gated else 'zero weights are multiplied'}; sparsity.skipping: none)")
         if run.nm_pattern is None and run.skipping == "nm":
             return run.weight_run
+        if run.skipping == "unstructured" and "lane_decoupling: false" in run.weight_run:
+            return run.weight_run
         if run.nm_pattern and sp.kind == "nm" and run.nm_pattern != f"{sp.n}:{sp.m}":
             return f"{sp.label} weights run as {run.nm_pattern} (the densest listed pattern they fit)"
         return None

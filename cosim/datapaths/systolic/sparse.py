@@ -30,7 +30,10 @@ Each feature says what it saves (DESIGN.md):
         filter, so a row lane's work is column k_i of the mask over the fold's chunk of N: fold stream
         = max over the fold's R reduction indices (kernels.fold_lane_stats lanes "k").
 
-  This is the best a rigid array can do (lanes decoupled by ideal operand buffers), and it still
+  Only an array whose lanes are decoupled (``sparsity.lane_decoupling: true``: per-lane operand
+  buffers and any-index selection, SIGMA-like, priced in cosim/hw/sparse_overheads.py) skips this
+  way; a rigid array without them keeps its lanes in lockstep and runs dense cycles (gating still
+  saves energy). With them this is the best a systolic array can do, and it still
   falls well short of 1/density: the busiest lane sets the pace (``load_imbalance`` = Σ busiest /
   Σ mean lane over folds) and every fold keeps its fill and drain.
 * **activations** (``dual_side_sparse``, statistical: each activation is zero with probability
@@ -101,6 +104,9 @@ def weight_run(layer: Layer, spec: Any) -> WeightRun:
     if feats.skipping == "unstructured":
         if dense_w and not dual:
             return WeightRun("dense", k, note="dense weights")
+        if not feats.lane_decoupling:
+            return WeightRun("dense", k, note=f"{sp.label} weights run dense: the lanes are not decoupled "
+                                              "(sparsity.lane_decoupling: false), so no lane skips ahead")
         return WeightRun("lanes", k, note=f"{sp.label} weights: lanes skip zeros, a fold waits for its slowest lane")
     if dense_w or sp.density >= 1.0 or (sp.kind == "nm" and sp.n == sp.m and sp.mask is None):
         return WeightRun("dense", k, note="dense weights run dense")

@@ -1,0 +1,71 @@
+"""Static power of a design: leakage per component = its area × the node's leakage density
+(cosim/hw/data/leakage.yaml, with sources), plus the spec's fixed ``energy.leakage_mw`` (a measured
+idle power, an FPGA board's published static figure, I/O). ``energy.leakage_model: area`` turns the
+area part on; ``fixed`` keeps leakage_mw alone. The energy of a run adds static power × latency
+(cosim/energy.py), so stalls and idle PEs cost energy.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from cosim.errors import CosimError, require
+
+DATA = Path(__file__).resolve().parent / "data" / "leakage.yaml"
+
+
+@lru_cache(maxsize=1)
+def _classes() -> dict[str, tuple[tuple[float, float], ...]]:
+    data = yaml.safe_load(DATA.read_text())
+    out = {}
+    for name, entry in data["classes"].items():
+        pts = tuple(sorted((float(n), float(d)) for n, d in entry["points_nm_mw_per_mm2"]))
+        require(pts and all(n > 0 and d >= 0 for n, d in pts), f"{DATA}: classes.{name} needs [node_nm, mW/mm2] points")
+        out[name] = pts
+    return out
+
+
+def leakage_mw_per_mm2(device_class: str, node_nm: float) -> float:
+    """Leakage density of ``device_class`` (logic, registers) at ``node_nm``, mW/mm²."""
+    pts = _classes().get(device_class)
+    if pts is None:
+        raise CosimError(f"leakage class '{device_class}' is unknown; use one of {', '.join(_classes())}")
+    if len(pts) == 1 or node_nm <= pts[0][0]:
+        return pts[0][1]
+    if node_nm >= pts[-1][0]:
+        return pts[-1][1]
+    for (n0, d0), (n1, d1) in zip(pts, pts[1:]):
+        if node_nm <= n1:
+            t = (math.log(node_nm) - math.log(n0)) / (math.log(n1) - math.log(n0))
+            return d0 + t * (d1 - d0)
+    return pts[-1][1]
+
+
+def component_class(component: str) -> str:
+    """The leakage class an area component belongs to."""
+    return "registers" if component == "registers" else "logic"
+
+
+def leakage_by_component_mw(area_mm2: Mapping[str, float], node_nm: float) -> dict[str, float]:
+    """Leakage of each area component at ``node_nm``, mW."""
+    return {c: a * leakage_mw_per_mm2(component_class(c), node_nm) for c, a in area_mm2.items()}
+
+
+def static_power_mw(spec: Any, area_mm2: Mapping[str, float]) -> float:
+    """Static power of ``spec`` whose components take ``area_mm2``: leakage_mw, plus the area's leakage
+    when ``energy.leakage_model`` is ``area``; mW."""
+    energy = getattr(spec, "energy", None)
+    if energy is None:
+        return 0.0
+    fixed = float(energy.leakage_mw)
+    if energy.leakage_model != "area":
+        return fixed
+    die = area_mm2.get("die")  # a published die area: leakage_mw is its measured idle power already
+    if die is not None and len(area_mm2) == 1:
+        return fixed
+    return fixed + sum(leakage_by_component_mw(area_mm2, energy.technology_nm).values())
