@@ -89,6 +89,7 @@ def design_arrays(designs: Any) -> dict[str, np.ndarray]:
                                                                    v("clock_mhz").astype(np.float64)))}
     out["register_bytes_per_pe"] = v("pe_array.register_bytes_per_pe").astype(np.float64)
     out["mapper"] = _codes(v("mapper"), MAPPER_CODES)
+    out["scalesim_ifmap"] = _codes(v("scalesim_ifmap"), {"strips": 0, "replay": 1})
     out["dram_pj_per_byte"], out["sram_pj_per_byte"] = _transfer_energies(d)
     for b in ("ifmap", "filter", "ofmap"):
         out[f"{b}_bytes"] = kib_to_bytes(v(f"sram.{b}.size_kib").astype(np.float64))
@@ -404,11 +405,12 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
     problems = L.get("problems")
     L["ifmap_ws_blocks"] = mp.ws_block_elems(None if problems is None else problems[:, None],
                                              L["ifmap_valid"][:, None], L["ch_per_group"][:, None], Dd["rows"])
-    # SCALE-Sim timing: its estimate buffer's ifmap reads of overlapping convolutions, replayed.
+    # SCALE-Sim timing with scalesim_ifmap: replay (the default): its estimate buffer's ifmap reads, replayed.
+    replay = np.asarray(designs.get("scalesim_ifmap", np.ones_like(Dd["rows"][0])))[None, :]
     L["ifmap_epoch_reads"] = st.epoch_ifmap_reads(
         None if problems is None else problems[:, None], L["ifmap_halo"][:, None], L["ifmap_unique"][:, None],
-        Dd["rows"], Dd["cols"], Dd["dataflow"], Dd["timing"], Dd["ifmap_bytes"], Dd["ifmap_word_bytes"],
-        L["N"][:, None])
+        Dd["rows"], Dd["cols"], Dd["dataflow"], np.where(replay == 1, Dd["timing"], 0),
+        Dd["ifmap_bytes"], Dd["ifmap_word_bytes"], L["N"][:, None])
     L = {k: (v if k in ("ifmap_ws_blocks", "ifmap_epoch_reads") else np.asarray(v)[:, None])
          for k, v in L.items() if k in LAYER_KEYS}
     for key in SPARSE_KEYS:
