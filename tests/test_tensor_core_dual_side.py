@@ -83,3 +83,14 @@ def test_dual_side_speedup_never_beats_its_ideal_nor_loses(k, n, tokens, pattern
     assert plain.total_cycles / dual.total_cycles <= 1.0 / act_density + 1e-9 + 1.0 / dual.total_cycles
     ideal = dual.details.math_speedup / act_density  # weights' pattern run x activation skipping
     assert dense.total_cycles / dual.total_cycles <= ideal * (1 + 1e-9) + 1.0 / dual.total_cycles
+
+
+@settings(max_examples=25, deadline=None)
+@given(k=st.sampled_from([64, 1024, 4096]), n=st.sampled_from([64, 1024]), tokens=st.sampled_from([1, 64, 2048]),
+       act_density=st.floats(0.05, 1.0), pattern=st.sampled_from(["dense", "2:4"]))
+def test_twice_the_bandwidth_never_slows_a_dual_side_layer(k, n, tokens, act_density, pattern):
+    spec = dataclasses.replace(EDGE, dual_side_sparse=True)
+    fast = dataclasses.replace(spec, dram=dataclasses.replace(spec.dram, bandwidth_gb_per_s=2 * spec.dram.bandwidth_gb_per_s),
+                               feed_bytes_per_cycle_per_sm=2 * spec.feed_bytes_per_cycle_per_sm)
+    layer = fc(n, k, tokens, act_density, pattern)
+    assert simulate_layer(layer, fast).total_cycles <= simulate_layer(layer, spec).total_cycles
