@@ -45,6 +45,8 @@ class TensorCoreGemmDetails(Details):
     memory_us: float
     overhead_us: float
     tile_efficiency: float = 1.0  # useful MACs over the math the tiles and waves issue
+    act_skipping: bool = False  # dual-side: activation zeros skipped (only where faster than not)
+    act_imbalance: float = 1.0  # busiest lane / mean lane of a skipping step (1.0 without skipping)
 
     def time_split(self):
         return kernel_time_split(self.overhead_us, self.compute_us, self.memory_us, self.tile_efficiency)
