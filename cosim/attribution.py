@@ -12,7 +12,8 @@ A layer's split is built from its own datapath's cycle components, never from a 
   cycles split into ``compute`` (the MACs executed, at one per PE per cycle), ``tiles`` (PEs without
   work in partly filled folds: 1 − mapping efficiency, SCALE-Sim's figure), ``imbalance`` (lanes of a
   zero-skipping array waiting for the busiest lane: stream × (1 − 1/load_imbalance)) and
-  ``fill_drain`` (what is left: the pipeline fill and drain of every fold).
+  ``fill_drain`` (what is left: the pipeline fill and drain of every fold, the preload of its
+  stationary operand included).
 * **anything else** (vector units, FPGA layers): compute cycles to ``compute`` and stall cycles to the
   layer's bound where that is a stall (dram, sram), the whole layer to its bound otherwise.
 

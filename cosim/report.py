@@ -151,15 +151,17 @@ class Report:
         """A fixed-width per-layer table with totals, for the terminal."""
         cols = [("layer", 22, "s"), ("op", 7, "s"), ("M", 8, "d"), ("N", 6, "d"), ("K", 6, "d"),
                 ("macs", 12, "d"), ("total_cycles", 12, "d"), ("stall_cycles", 12, "d"), ("util_%", 7, ".1f"),
-                ("dram_bytes", 12, "d"), ("energy_uj", 10, ".2f"), ("bound", 8, "s"), ("prec", 5, "s")]
+                ("dram_bytes", 12, "d"), ("latency", 9, "r"), ("energy", 9, "r"), ("bound", 10, "s"), ("prec", 5, "s")]
+        # "r": text set right (engineering units: 3 significant digits, never "0.00" for a small layer)
         head = " ".join(f"{n:>{w}}" if f != "s" else f"{n:<{w}}" for n, w, f in cols)
         lines = [head, "-" * len(head)]
         layers = self.layers if max_rows is None else self.layers[:max_rows]
         for l in layers:
             vals = [l.name[:22], l.op, l.M, l.N, l.K, l.macs, l.total_cycles, l.stall_cycles,
-                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, l.energy_pj_total / 1e6, l.bound,
-                    l.precision if l.M else ""]
-            lines.append(" ".join(f"{v:<{w}}" if f == "s" else f"{v:>{w}{f}}" for v, (n, w, f) in zip(vals, cols)))
+                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, eng(l.latency_s, "s"),
+                    eng(l.energy_pj_total * 1e-12, "J"), l.bound, l.precision if l.M else ""]
+            lines.append(" ".join(f"{v:<{w}}" if f == "s" else f"{v:>{w}}" if f == "r" else f"{v:>{w}{f}}"
+                                  for v, (n, w, f) in zip(vals, cols)))
         if max_rows is not None and len(self.layers) > max_rows:
             lines.append(f"... {len(self.layers) - max_rows} more layers (see --json/--csv)")
         t = self.total

@@ -39,7 +39,7 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
     from cosim.errors import require
     from cosim.plot import front_colors, plot_front
     from cosim.metrics import METRICS
-    from cosim.search.front import design_label, empty_front_reason, front_table, write_front_csv
+    from cosim.search.front import design_label, empty_front_reason, front_table, varied_fields, write_front_csv
     from cosim.search.store import ResultStore, resolve_store
 
     objectives = [o for o in (x, y, z) if o]
@@ -62,6 +62,7 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
         if png_path:
             plot_front(table, png_path, colors=front_colors(st, table, [color] if color else []))
     click.echo(f"{len(table.front)} of {len(table.ids):,} ok points on the front over {', '.join(objectives)}")
+    varied = varied_fields(table.front)
     for g in table.group_names():
         rows = sorted((r for r in table.front if r[by] == g), key=lambda r: r[objectives[0]])
         click.echo(f"\n{by} {g}: {len(rows)} designs")
@@ -70,7 +71,7 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
         click.echo(f"  {'id':>8}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cols, widths)) + "  design")
         for r in rows[:max_rows]:
             click.echo(f"  {r['id']:>8}  " + "  ".join(f"{r[c]:>{w}.5g}" for c, w in zip(cols, widths))
-                       + f"  {design_label(r)}")
+                       + f"  {design_label(r, varied)}")
         if len(rows) > max_rows:
             click.echo(f"  ... {len(rows) - max_rows} more (see --csv)")
     if csv_path:
