@@ -72,6 +72,11 @@ def test_cli_writes_the_explorer(toy_store, tmp_path, capsys):
     except SystemExit as e:
         assert e.code in (0, None)
     assert "explorer ->" in capsys.readouterr().out and (tmp_path / "e.html").stat().st_size > 2000
+    try:
+        main(["pareto", str(toy_store.parent), "--html", str(tmp_path / "p.html")])
+    except SystemExit as e:
+        assert e.code in (0, None)
+    assert "explorer ->" in capsys.readouterr().out and (tmp_path / "p.html").read_text().count("circle") > 0
     with pytest.raises(SystemExit) as e:
         main(["plot", str(toy_store.parent), "--html", str(tmp_path / "e.png")])
     assert e.value.code == 2 and "use a .html name" in capsys.readouterr().err

@@ -18,12 +18,14 @@ from cosim.cli import params as P
               help="One front per value of this column.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the front as CSV.")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write the front plot (.png or .svg).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Write the interactive explorer (one offline .html; as `cosim plot STORE --html`).")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Export every stored point (.csv, or .parquet with pyarrow).")
 @click.option("--max-area-mm2", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Leave out designs whose silicon area (area_mm2) exceeds this.")
 @click.option("--max-rows", type=P.ROWS, default=20, show_default=True, help="Front rows to print per group.")
-def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area_mm2, max_rows):
+def command(store, x, y, z, color, by, csv_path, png_path, html_path, export_path, max_area_mm2, max_rows):
     """Print the Pareto front of STORE (a sweep's output folder or its sweep.sqlite); objectives named
     accuracy or accuracy_proxy_weight_norm are maximised, the others minimised.
 
@@ -61,6 +63,10 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
             write_front_csv(table, csv_path)
         if png_path:
             plot_front(table, png_path, colors=front_colors(st, table, [color] if color else []))
+        if html_path:
+            from cosim.explorer import write_explorer
+
+            write_explorer(st, html_path)
     click.echo(f"{len(table.front)} of {len(table.ids):,} ok points on the front over {', '.join(objectives)}")
     varied = varied_fields(table.front)
     for g in table.group_names():
@@ -78,3 +84,5 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
         click.echo(f"front -> {csv_path}")
     if png_path:
         click.echo(f"plot -> {png_path}")
+    if html_path:
+        click.echo(f"explorer -> {html_path}")
