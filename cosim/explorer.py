@@ -28,6 +28,9 @@ from cosim.outputs import atomic_output
 TEMPLATE = Path(__file__).with_name("explorer.html")
 DATA_MARK = "/*__COSIM_DATA__*/null"
 DEFAULT_BREAKDOWNS = 25  # per workload: a few seconds of simulation for the main job's store
+# Beyond this many ok points the page carries the front points and an even sample of the rest (and says
+# so): a browser draws ~10^5 SVG circles, not millions.
+MAX_POINTS = 100_000
 
 
 def _num(v: Any) -> float | None:
@@ -72,6 +75,14 @@ def explorer_data(store, breakdowns: int = DEFAULT_BREAKDOWNS) -> dict[str, Any]
     require(breakdowns >= 0, f"--html-breakdowns must be >= 0, got {breakdowns}")
     rows = list(store.iter_rows(status="ok"))
     require(rows, "the store has no ok points to explore")
+    objectives = _space_objectives(store)
+    table = front_table(store, objectives)
+    shown_of = len(rows)
+    if len(rows) > MAX_POINTS:  # every front point, and an even sample of the others
+        keep = {r["id"] for r in table.front}
+        step = -(-(len(rows) - len(keep)) // max(MAX_POINTS - len(keep), 1))
+        others = [r for r in rows if r["id"] not in keep][::step]
+        rows = [r for r in rows if r["id"] in keep] + others
     metrics = [m for m in METRICS if m in store.columns and any(_num(r.get(m)) is not None for r in rows)]
     varied = varied_fields(rows)
     points = []
@@ -82,9 +93,7 @@ def explorer_data(store, breakdowns: int = DEFAULT_BREAKDOWNS) -> dict[str, Any]
                        "recipe": {"candidate": r["candidate"], "kind": r["kind"], "sparsity": r["sparsity"],
                                   "allocation": r["allocation"], "bits": r["bits"], **hw},
                        "m": [_num(r.get(m)) for m in metrics]})
-    objectives = _space_objectives(store)
     chosen: list[int] = []
-    table = front_table(store, objectives)
     for g in table.group_names():
         front = sorted((r for r in table.front if r["workload"] == g), key=lambda r: r[objectives[0]])
         chosen += [front[i]["id"] for i in _spread(len(front), breakdowns)]
@@ -97,7 +106,8 @@ def explorer_data(store, breakdowns: int = DEFAULT_BREAKDOWNS) -> dict[str, Any]
             break
         layers[str(pid)] = layer_breakdown(report)
     return {"metrics": metrics, "maximised": [m for m in metrics if m in MAXIMISED], "objectives": objectives,
-            "points": points, "layers": layers, "layers_missing": missing, "store": str(store.path)}
+            "points": points, "of_points": shown_of, "layers": layers, "layers_missing": missing,
+            "store": str(store.path)}
 
 
 def render(data: dict[str, Any]) -> str:

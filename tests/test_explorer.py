@@ -129,3 +129,16 @@ def test_in_a_headless_browser(page, tmp_path):
     assert f"sparsity: {hovered['recipe']['sparsity']}" in r["tip"]
     assert r["rows"] == len(data["layers"][str(r["clicked"])]["layers"]) and "per-layer breakdown" in r["detail"]
     assert r["countAfter"].startswith(f"{len(pts)} points") and f"over {r['xAfter']} ×" in r["countAfter"]
+
+
+def test_a_big_store_keeps_its_front_and_a_sample(toy_store, monkeypatch):
+    import cosim.explorer as ex
+    from cosim.search.front import front_table
+
+    with ResultStore(toy_store) as st:
+        n = st.count("ok")
+        monkeypatch.setattr(ex, "MAX_POINTS", n // 2)
+        data = ex.explorer_data(st, breakdowns=0)
+        front = {r["id"] for r in front_table(st, data["objectives"]).front}
+    ids = {p["id"] for p in data["points"]}
+    assert front <= ids and len(ids) <= n // 2 + len(front) and data["of_points"] == n and not data["layers"]
