@@ -18,7 +18,7 @@ def run(capsys, *args):
 FALLBACKS = [
     # (accelerator, --sparsity, what the note says ran instead)
     ("s2ta-32x32-nm", "3:8", "3:8 weights run dense (the array skips only 1:4, 2:4)"),   # N:M array, 3:8 unlisted
-    ("zcu102-dpu", "2:4", "2:4 weights run dense: the overlay has no sparse engine"),    # DPU overlay
+    ("zcu102-dpu", "2:4", "2:4 weights run dense: the overlay has no sparse engine (sparsity.mode: none)"),  # DPU
     ("h100-sxm", "1:4", "1:4 weights run as 2:4 (2x math, not the 4x of 1:4)"),          # cuSPARSELt has 2:4 only
 ]
 
