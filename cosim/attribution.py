@@ -79,11 +79,18 @@ def _systolic_compute(layer: Any, details: Any, peak: float) -> dict[str, float]
             "fill_drain": max(compute - useful - tiles - imbalance, 0.0)}
 
 
+_RANK = {b: i for i, b in enumerate(BOUNDS)}
+
+
 def dominant(split: Mapping[str, float], fallback: str) -> str:
     """The bound with the largest share (ties: the first in cosim.perf.BOUNDS)."""
     if not split:
         return fallback
-    return max(BOUNDS, key=lambda b: (split.get(b, 0.0), -BOUNDS.index(b)))
+    best, share = fallback, -1.0
+    for b, v in split.items():
+        if v > share or (v == share and _RANK.get(b, len(BOUNDS)) < _RANK.get(best, len(BOUNDS))):
+            best, share = b, v
+    return best
 
 
 def latency_by_bound(seconds_by_bound: Sequence[Mapping[str, float]]) -> dict[str, float]:

@@ -252,6 +252,8 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
     wr = {b: v[:, j].tolist() for b, v in perf.sram_write_bytes.items()}
     comps = [(c, v[:, j].tolist(), res.energy.present(c)[:, j].tolist()) for c, v in res.energy.by_component.items()]
     site_details: dict[int, Any] = {}
+    site_split: dict[int, dict[str, float]] = {}  # where each site's time goes (cosim/attribution.py)
+    peak = spec.peak_macs_per_cycle
     layers = []
     for layer, i in zip(w.layers, w.site_index.tolist()):
         details = site_details.get(i)
@@ -260,22 +262,29 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         if isinstance(details, FusedDetails):
             details = FusedDetails(w.owners[layer.name])
         total = col["compute_cycles"][i] + col["stall_cycles"][i]
+        split = site_split.get(i) if not isinstance(details, FusedDetails) else {"fused": 1.0}
+        if split is None:
+            split = site_split[i] = layer_split(types.SimpleNamespace(
+                details=details, compute_cycles=col["compute_cycles"][i], stall_cycles=col["stall_cycles"][i],
+                macs=col["macs"][i], skipped_macs=col["skipped_macs"][i], bound=BOUNDS[col["bound"][i]],
+                mapping_efficiency=col["mapping_efficiency"][i]), peak)
+        latency_s = total * cycle_s
         by_rd = {b: v[i] for b, v in rd.items()}
         by_wr = {b: v[i] for b, v in wr.items()}
         layers.append(LayerResult(
             name=layer.name, op=layer.op, groups=layer.groups, M=layer.gemm_m, N=layer.gemm_n, K=layer.gemm_k,
             macs=col["macs"][i], effectual_macs=col["effectual_macs"][i], skipped_macs=col["skipped_macs"][i],
             gated_macs=col["gated_macs"][i], vector_ops=col["vector_ops"][i], compute_cycles=col["compute_cycles"][i],
-            stall_cycles=col["stall_cycles"][i], total_cycles=total, latency_s=total * cycle_s,
+            stall_cycles=col["stall_cycles"][i], total_cycles=total, latency_s=latency_s,
             utilization=col["utilization"][i], mapping_efficiency=col["mapping_efficiency"][i],
             sram_read_bytes=sum(by_rd.values()), sram_write_bytes=sum(by_wr.values()),
             dram_read_bytes=col["dram_read_bytes"][i], dram_write_bytes=col["dram_write_bytes"][i],
             metadata_bytes=col["metadata_bytes"][i],
             energy_pj={c: v[i] for c, v, present in comps if present[i]},
-            sparsity_source=SOURCES[col["source"][i]], bound=BOUNDS[col["bound"][i]],
+            sparsity_source=SOURCES[col["source"][i]], bound=dominant(split, BOUNDS[col["bound"][i]]),
+            latency_s_by_bound={b: v * latency_s for b, v in split.items()},
             sram_read_bytes_by_buffer=by_rd, sram_write_bytes_by_buffer=by_wr, details=details,
             precision=layer_format(layer), note=details.fallback_note(layer, spec) or ""))
-    layers = attribute(layers, spec.peak_macs_per_cycle)
     net = perf.network
     total = Total(
         total_cycles=int(res.total_cycles[j]), latency_s=float(res.latency_s[j]), energy_pj=float(res.energy_pj[j]),
@@ -298,17 +307,6 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         batch=w.batch, layers=tuple(layers), total=total,
         inputs={"accelerator": to_mapping(spec), "fuse": w.fuse, **(inputs or {})},
         notes=fallback_notes(layers, spec.name))
-
-
-def attribute(layers: Sequence[LayerResult], peak_macs_per_cycle: float) -> list[LayerResult]:
-    """Each layer with its time split by what spends it (cosim/attribution.py, in seconds) and its
-    ``bound`` the largest share of that split."""
-    out = []
-    for l in layers:
-        split = layer_split(l, peak_macs_per_cycle)
-        out.append(dataclasses.replace(l, bound=dominant(split, l.bound),
-                                       latency_s_by_bound={b: v * l.latency_s for b, v in split.items()}))
-    return out
 
 
 def fallback_notes(layers: Sequence[LayerResult], accelerator: str) -> tuple[str, ...]:
