@@ -158,3 +158,23 @@ def test_the_tour_space_front_trades_latency_energy_and_area(tmp_path):
     for row in front:  # a design that dominated every other would be the only one on the front
         assert not (row <= front).all(axis=1).all()
     assert np.isfinite(front).all()
+
+
+def test_leakage_density_follows_the_node_from_the_measured_point():
+    from cosim.hw.area_scaling import logic_area_factor
+    from cosim.hw.scaling import relative_energy_per_op
+    from cosim.hw.static_power import node_leakage_factor
+
+    assert node_leakage_factor(40, 40) == pytest.approx(1.0)
+    # 65 nm: Stillmaker & Baas energy factor over their area factor, from the 40 nm Aladdin point
+    want = 11.06 * (relative_energy_per_op(65) / relative_energy_per_op(40)) / (logic_area_factor(65) / logic_area_factor(40))
+    assert leakage_mw_per_mm2("logic", 65) == pytest.approx(want, rel=1e-3)
+    assert leakage_mw_per_mm2("whitespace", 7) == 0.0
+
+
+def test_placement_filler_takes_area_but_does_not_leak():
+    spec = _spec()
+    parts = systolic_area_mm2(spec)
+    assert parts["uncore_placement"] > 0
+    assert leakage_by_component_mw(parts, 45)["uncore_placement"] == 0.0
+    assert leakage_by_component_mw(parts, 45)["uncore"] > 0
