@@ -156,3 +156,29 @@ def test_fpga_area_follows_the_resources_used():
     more = fpga_area_mm2(spec, {"lut": 2000, "dsp": 10, "bram36": 4})
     assert sum(more.values()) > sum(few.values()) > 0
     assert board_fraction(spec, {"dsp": spec.device.dsp / 2, "lut": 10}) == 0.5
+
+
+@pytest.mark.parametrize("fmt, adders, flops", [("bitmap", 80, 64), ("csr", 16, 32), ("rle", 21, 21), ("nm", 0, 2)])
+def test_compressed_format_decoders_at_each_weight_port(fmt, adders, flops):
+    from dataclasses import replace
+    from cosim.hw.spec import SparseFeatures
+
+    spec = replace(_spec(rows=4, cols=8), sparsity=SparseFeatures(compressed_format=fmt))
+    per_port_um2 = adders * 137.0 / 32 + flops * 4.522  # Horowitz adder bit, FreePDK45 DFF bit, 45 nm
+    assert systolic_area_mm2(spec)["sparse_decoder"] == pytest.approx(8 * per_port_um2 / 1e6)  # ws: 8 columns
+    is_spec = replace(spec, pe_array=replace(spec.pe_array, dataflow="is"))
+    assert systolic_area_mm2(is_spec)["sparse_decoder"] == pytest.approx(4 * per_port_um2 / 1e6)  # is: 4 rows
+    assert "sparse_decoder" not in systolic_area_mm2(_spec())
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 128), st.integers(1, 128), st.sampled_from(["bitmap", "csr", "rle", "nm"]),
+       st.sampled_from(["os", "ws", "is"]))
+def test_a_compressed_format_never_lowers_area(rows, cols, fmt, dataflow):
+    from dataclasses import replace
+    from cosim.hw.spec import SparseFeatures
+
+    base = _spec(rows, cols)
+    base = replace(base, pe_array=replace(base.pe_array, dataflow=dataflow))
+    more = replace(base, sparsity=SparseFeatures(compressed_format=fmt))
+    assert sum(systolic_area_mm2(more).values()) > sum(systolic_area_mm2(base).values())

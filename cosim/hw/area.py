@@ -25,8 +25,9 @@ Sources (45 nm):
   ``uncore_placement`` the standard-cell rows' filler (26.85 / (20.14 + 12.43 + 2.27) of the placed
   logic and clock tree; it does not leak). SRAM macros carry no filler. I/O pads and PHYs are a
   die's, not a core's: a design's area is its core.
-* Sparse features (each states its overhead; cosim/hw/data/sparse_overheads.yaml holds the figures
-  with their sources): a fraction of the PE array (MACs + registers) per feature.
+* Sparse features (each states its overhead; cosim/hw/sparse_overheads.py holds the figures with
+  their sources): a fraction of the PE array (MACs + registers) per feature, and the compressed
+  format's decoders at the array's ports (a structural estimate in adder and flip-flop bits).
 * Sparse tensor cores: the chip's published die area (``die_area_mm2``, GPU presets cite it); an
   accelerator-like engine without one is estimated from its MACs, shared memory and L2 as above.
 * FPGA designs: each used resource × the silicon of its function at the device's node (DSP48E2: a
@@ -44,6 +45,7 @@ from typing import Any, Mapping
 import math
 
 from cosim.hw.area_scaling import logic_area_factor, sram_cell_um2
+from cosim.hw.sparse_overheads import decoder_bits, decoder_ports
 from cosim.hw.spec import SramSpec, SystolicSpec
 from cosim.hw.sram_wires import htree_area_um2
 
@@ -114,9 +116,17 @@ def sparse_overhead_fraction(features: Any) -> dict[str, float]:
     return {name: o.area_fraction for name, o in overheads(features).items() if o.area_fraction > 0}
 
 
+def decoder_area_um2(features: Any, ports: int) -> float:
+    """The compressed format's decoders at ``ports`` array ports, µm² at 45 nm: full-adder bits
+    (Horowitz's 32-bit adder / 32) and flip-flop bits (cosim/hw/sparse_overheads.py, DECODER_BITS)."""
+    adder_bits, flop_bits = decoder_bits(features)
+    return ports * (adder_bits * ADD_32BIT_UM2 / 32.0 + flop_bits * DFF_UM2_PER_BIT)
+
+
 def systolic_area_mm2(spec: SystolicSpec) -> dict[str, float]:
     """Area by component of a systolic design at its node, mm² (keys: mac, registers, one per sparse
-    feature it has (sparse_*), sram_<name>, uncore, uncore_placement)."""
+    feature it has (sparse_*, sparse_decoder for a compressed format), sram_<name>, uncore,
+    uncore_placement)."""
     node = spec.energy.technology_nm
     scale = node_area_factor(node) / UM2_PER_MM2
     pes = spec.pe_array.rows * spec.pe_array.cols
@@ -127,6 +137,10 @@ def systolic_area_mm2(spec: SystolicSpec) -> dict[str, float]:
     pe_array = parts["mac"] + parts["registers"]
     for name, frac in sparse_overhead_fraction(spec.sparsity).items():
         parts[name] = frac * pe_array
+    decoder = decoder_area_um2(spec.sparsity, decoder_ports(spec.pe_array.rows, spec.pe_array.cols,
+                                                            spec.pe_array.dataflow))
+    if decoder > 0:
+        parts["sparse_decoder"] = decoder * scale
     logic = sum(parts.values())
     for name, buf in spec.sram_buffers().items():
         parts[f"sram_{name}"] = sram_area_um2(buf, node) / UM2_PER_MM2
