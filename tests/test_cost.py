@@ -178,3 +178,22 @@ def test_placement_filler_takes_area_but_does_not_leak():
     assert parts["uncore_placement"] > 0
     assert leakage_by_component_mw(parts, 45)["uncore_placement"] == 0.0
     assert leakage_by_component_mw(parts, 45)["uncore"] > 0
+
+
+def test_fpga_static_power_is_the_powered_fabric_times_leakage_density():
+    """UG440: logic, DSP and clock are always powered; block RAM / UltraRAM only where used."""
+    from cosim.hw.area import fpga_area_mm2
+    from cosim.hw.static_power import fpga_static_power_mw
+
+    spec = cosim.load_accelerator("zcu104-finn-sparse")
+    dev = spec.device
+    few = {"lut": 1000.0, "dsp": 10.0, "bram36": 4.0}
+    more_bram = {**few, "bram36": 40.0}
+    powered = fpga_area_mm2(spec, {"lut": dev.lut, "dsp": dev.dsp, "bram36": 4.0})
+    want = sum(powered.values()) * leakage_mw_per_mm2("logic", 16)  # every fabric tile: the logic class
+    assert fpga_static_power_mw(spec, few) == pytest.approx(want)
+    assert fpga_static_power_mw(spec, more_bram) > fpga_static_power_mw(spec, few) > 0
+    # unused LUTs leak too: a design using more of them pays no more static power
+    assert fpga_static_power_mw(spec, {**few, "lut": 2000.0}) == pytest.approx(fpga_static_power_mw(spec, few))
+    fixed = replace(spec, energy=replace(spec.energy, leakage_model="fixed", leakage_mw=5.0))
+    assert fpga_static_power_mw(fixed, few) == 5.0

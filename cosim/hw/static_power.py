@@ -89,3 +89,22 @@ def static_power_mw(spec: Any, area_mm2: Mapping[str, float]) -> float:
     if die is not None and len(area_mm2) == 1:
         return fixed
     return fixed + sum(leakage_by_component_mw(area_mm2, energy.technology_nm).values())
+
+
+def fpga_static_power_mw(spec: Any, used: Mapping[str, float]) -> float:
+    """Static power of an FPGA design whose build uses ``used`` resources (counts by name), mW:
+    ``energy.leakage_mw``, plus, when ``energy.leakage_model`` is ``area``, the leakage of the fabric
+    that is powered: every LUT and DSP slice of the part (AMD UG440, "Design Static Power": clock,
+    logic and DSP are always powered, in the device's static power) and the block RAM / UltraRAM the
+    design uses (power-gated when unused). A LOWER BOUND: it counts the fabric's function silicon
+    (cosim/hw/area.py's FPGA tiles), not the hard-block routing, the clock network, the I/O or the
+    processor system, and no published device figure is tabulated here."""
+    from cosim.hw.area import fpga_area_mm2
+
+    energy = spec.energy
+    fixed = float(energy.leakage_mw)
+    if energy.leakage_model != "area":
+        return fixed
+    dev = spec.device
+    powered = {"lut": dev.lut, "dsp": dev.dsp, "bram36": used.get("bram36", 0.0), "uram": used.get("uram", 0.0)}
+    return fixed + sum(leakage_by_component_mw(fpga_area_mm2(spec, powered), energy.technology_nm).values())
