@@ -36,8 +36,10 @@ SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
 # memory roofline (DRAM or a cache level) above the math; overhead: fixed per-layer costs (a GPU
 # kernel launch); fused: runs in its producer's output path; tiles: compute-bound, but tile and wave
 # quantization leave more than half of the issued math idle (a GPU GEMM whose tiles fill a few SMs, or
-# whose edge tiles are mostly padding: the time is the tiles', not the MACs').
-BOUNDS = ("compute", "dram", "sram", "memory", "overhead", "fused", "tiles")
+# whose edge tiles are mostly padding: the time is the tiles', not the MACs'); fill_drain: a systolic
+# array's pipeline filling and draining every fold; imbalance: lanes of a zero-skipping array waiting for
+# the busiest one. cosim/attribution.py splits each layer's time over these.
+BOUNDS = ("compute", "dram", "sram", "memory", "overhead", "fused", "tiles", "fill_drain", "imbalance")
 BOUND_CODE = {b: i for i, b in enumerate(BOUNDS)}
 
 

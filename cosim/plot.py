@@ -2,7 +2,7 @@
 
 Matplotlib with the Agg backend (no display needed); every figure is written as PNG or SVG by the
 file suffix. Axes carry units; fronts are numbered on the plot and named in a legend table beside it,
-so design labels never overlap the data.
+so design labels never overlap the data; legends sit outside the axes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from cosim.errors import CosimError, require
+from cosim.metrics import MAXIMISED
 from cosim.outputs import atomic_output
 
 # metric → (axis label, scale factor from the stored unit)
@@ -63,17 +64,23 @@ def save_figure(fig, path: str | Path) -> Path:
     return path
 
 
-def _log_if_wide(ax, axis: str, values: np.ndarray) -> None:
-    """Log scale for data spanning more than 30x, with plain tick labels at 1, 2, 5 × 10^k."""
-    v = values[np.isfinite(values) & (values > 0)]
-    if v.size and v.max() / v.min() > 30:
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+# Log axes once values span more than 1.5 decades: linear axes squash custom sweeps into a corner.
+LOG_SPAN = 10 ** 1.5
 
-        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-        a = ax.xaxis if axis == "x" else ax.yaxis
-        a.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        a.set_major_formatter(FuncFormatter(lambda t, _: f"{t:g}"))
-        a.set_minor_formatter(NullFormatter())
+
+def _log_if_wide(ax, axis: str, values: np.ndarray) -> bool:
+    """Log scale for data spanning more than LOG_SPAN, with plain tick labels at 1, 2, 5 × 10^k."""
+    v = values[np.isfinite(values) & (values > 0)]
+    if not (v.size and v.max() / v.min() > LOG_SPAN):
+        return False
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    a.set_major_formatter(FuncFormatter(lambda t, _: f"{t:g}"))
+    a.set_minor_formatter(NullFormatter())
+    return True
 
 
 def _pick_labels(n: int, k: int = MAX_LABELS) -> list[int]:
@@ -85,24 +92,35 @@ def _pick_labels(n: int, k: int = MAX_LABELS) -> list[int]:
 
 def plot_front(table, path: str | Path, colors: Sequence[tuple[str, np.ndarray]] = (),
                title: str | None = None) -> Path:
-    """Front over the first two objectives, one panel per workload: dominated points faded, the front
-    points highlighted, the 2-D staircase drawn through them, a subset numbered and named in a table
-    beside each panel.
+    """Front over the first two objectives, one panel per workload (see :func:`front_figure`)."""
+    return save_figure(front_figure(table, colors, title), path)
 
-    ``table``: a cosim.search.front.FrontTable (a front over 3 objectives shows points that look
-    dominated in 2-D; the staircase joins only the 2-D non-dominated ones). ``colors``: (metric,
-    values aligned with ``table.ids``) in order of preference; each panel is coloured by the first one
-    with values for its points (measured accuracy before its proxy); default: by accelerator kind.
+
+def front_figure(table, colors: Sequence[tuple[str, np.ndarray]] = (), title: str | None = None):
+    """The front plot as a matplotlib figure: one panel per workload over the first two objectives.
+
+    Dominated points are faded; front points that are non-dominated in the panel's two objectives are
+    filled and joined by the 2-D staircase; with a third objective, front points that are on the front
+    only by it (dominated in x–y) are hollow, in the legend as such, and never joined. A subset is
+    numbered (a leader line to its dot) and named in a table beside the panel; the legend sits below
+    the axes, so it never hides a point; an axis whose values span more than 1.5 decades is
+    logarithmic. ``colors``: (metric, values aligned with ``table.ids``) in order of preference; each
+    panel is coloured by the first with values for its points, and its title names that metric as
+    the colour bar does; default: by accelerator kind.
     """
-    from cosim.search.front import design_label
+    from matplotlib import colors as mcolors
+
+    from cosim.search.front import design_label, varied_fields
     from cosim.search.pareto import pareto_mask
 
     plt = _plt()
     require(len(table.objectives) >= 2, "a front plot needs two objectives (x and y)")
     xm, ym = table.objectives[:2]
+    zm = table.objectives[2] if len(table.objectives) > 2 else None
     groups = table.group_names() or ["(no ok points)"]
-    fig, axes = plt.subplots(len(groups), 1, figsize=(11.5, 4.6 * len(groups)), squeeze=False)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11.5, 5.0 * len(groups)), squeeze=False)
     front_rows = {r["id"]: r for r in table.front}
+    varied = varied_fields(table.front)
     what = " x ".join(axis_label(o).split(" (")[0] for o in table.objectives)
     for ax, g in zip(axes[:, 0], groups):
         sel = table.groups == g
@@ -113,23 +131,36 @@ def plot_front(table, path: str | Path, colors: Sequence[tuple[str, np.ndarray]]
                    rasterized=True)
         order = np.argsort(x[on], kind="stable")
         fx, fy, fids = x[on][order], y[on][order], ids[on][order]
-        if fx.size:
-            stair = pareto_mask(np.stack([fx, fy], axis=1))
-            ax.step(fx[stair], fy[stair], where="post", color="k", lw=1.0, alpha=0.7, zorder=2)
+        # 2-D non-dominated among the front points (the staircase) vs on the front by the third objective only
+        flat = pareto_mask(np.stack([table.values[sel][on][order][:, 0], table.values[sel][on][order][:, 1]], axis=1),
+                           [o in MAXIMISED for o in (xm, ym)]) if fx.size else np.zeros(0, dtype=bool)
+        if flat.any():
+            ax.step(fx[flat], fy[flat], where="post", color="k", lw=1.0, alpha=0.7, zorder=2)
         metric, cvals = next(((m, _scaled(m, v[sel][on][order])) for m, v in colors
                               if np.isfinite(v[sel]).any()), (None, None))
+        only_z = f"on the front by {axis_label(zm).split(' (')[0]} only" if zm else ""
         if metric is not None:
             allc = _scaled(metric, next(v for m, v in colors if m == metric)[sel])
             finite = allc[np.isfinite(allc)]
-            sc = ax.scatter(fx, fy, s=46, c=cvals, cmap="viridis", vmin=finite.min(), vmax=finite.max(),
-                            edgecolors="k", linewidths=0.8, zorder=3, label=f"Pareto front ({fx.size})")
-            fig.colorbar(sc, ax=ax, pad=0.01).set_label(axis_label(metric))
+            norm = mcolors.Normalize(vmin=finite.min(), vmax=finite.max())
+            cmap = plt.get_cmap("viridis")
+            rgba = np.array([cmap(norm(c)) if np.isfinite(c) else (0.6, 0.6, 0.6, 1.0) for c in cvals]).reshape(-1, 4)
+            ax.scatter(fx[flat], fy[flat], s=46, color=rgba[flat], edgecolors="k", linewidths=0.8, zorder=3,
+                       label=f"Pareto front in x-y ({int(flat.sum())})" if zm else f"Pareto front ({fx.size})")
+            if (~flat).any():
+                ax.scatter(fx[~flat], fy[~flat], s=46, facecolors="white", edgecolors=rgba[~flat], linewidths=1.6,
+                           zorder=3, label=f"{only_z} ({int((~flat).sum())})")
+            fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01).set_label(axis_label(metric))
         else:
             kinds = [front_rows[i]["kind"] for i in fids]
             for kind in dict.fromkeys(kinds):
                 m = np.array([k == kind for k in kinds])
-                ax.scatter(fx[m], fy[m], s=46, color=KIND_COLORS.get(kind, "#9467bd"), edgecolors="k",
-                           linewidths=0.8, zorder=3, label=f"front: {kind} ({int(m.sum())})")
+                col = KIND_COLORS.get(kind, "#9467bd")
+                ax.scatter(fx[m & flat], fy[m & flat], s=46, color=col, edgecolors="k", linewidths=0.8, zorder=3,
+                           label=f"front: {kind} ({int((m & flat).sum())})")
+                if (m & ~flat).any():
+                    ax.scatter(fx[m & ~flat], fy[m & ~flat], s=46, facecolors="white", edgecolors=col,
+                               linewidths=1.6, zorder=3, label=f"{kind}, {only_z} ({int((m & ~flat).sum())})")
         lines = []
         # Designs with equal coordinates share one number: first index of each distinct (x, y).
         _, first, counts = np.unique(np.stack([fx, fy], axis=1), axis=0, return_index=True, return_counts=True)
@@ -137,27 +168,30 @@ def plot_front(table, path: str | Path, colors: Sequence[tuple[str, np.ndarray]]
         distinct, same = first[order_u], counts[order_u]
         for num, u in enumerate(_pick_labels(distinct.size), start=1):
             j = distinct[u]
-            # Alternate above-right and below-left so neighbours along the staircase do not collide.
-            ax.annotate(str(num), (fx[j], fy[j]), xytext=(5, 5) if num % 2 else (-12, -13),
-                        textcoords="offset points", fontsize=8,
-                        fontweight="bold", zorder=4,
+            # Alternate above-right and below-left, each tied to its dot by a leader line.
+            ax.annotate(str(num), (fx[j], fy[j]), xytext=(11, 11) if num % 2 else (-17, -17),
+                        textcoords="offset points", fontsize=8, fontweight="bold", zorder=4, ha="center",
+                        va="center", gid=f"front-label-{fids[j]}",
+                        arrowprops=dict(arrowstyle="-", color="0.35", lw=0.6, shrinkA=0, shrinkB=3),
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="0.5", lw=0.5, alpha=0.85))
             more = f" (+{same[u] - 1} equal)" if same[u] > 1 else ""
-            lines.append(f"{num}. {design_label(front_rows[fids[j]])}{more}\n    {fx[j]:.3g} / {fy[j]:.3g}")
+            lines.append(f"{num}. {design_label(front_rows[fids[j]], varied)}{more}\n    {fx[j]:.3g} / {fy[j]:.3g}")
         _log_if_wide(ax, "x", x)
         _log_if_wide(ax, "y", y)
         ax.set_xlabel(axis_label(xm))
         ax.set_ylabel(axis_label(ym))
-        ax.set_title(f"{g}: front over {what}", fontsize=11)
+        ax.set_title(f"{g}: front over {what}" + (f"; colour: {axis_label(metric)}" if metric else ""), fontsize=11)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+        # Below the axes (under the x label): a legend inside the axes hides the points behind it.
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=3, fontsize=8, frameon=False,
+                  borderaxespad=0.0)
         if lines:
             ax.text(1.02 if metric is None else 1.17, 1.0, "numbered front designs\n(x / y in axis units)\n\n" +
                     "\n".join(lines), transform=ax.transAxes, va="top", ha="left", fontsize=7.5, family="monospace")
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
 def plot_breakdown(report, path: str | Path, top_n: int = 15) -> Path:
@@ -240,7 +274,7 @@ def plot_roofline(report, spec: Any, path: str | Path) -> Path:
     ax.set_ylabel("achieved effectual MAC/s")
     ax.set_title(f"roofline: {report.workload} on {report.accelerator} (marker area ∝ MACs)", fontsize=11)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)  # outside: hides no layer
     fig.tight_layout()
     return save_figure(fig, path)
 
@@ -255,5 +289,5 @@ def front_colors(store, table, metrics: Sequence[str]) -> list[tuple[str, np.nda
     return out
 
 
-__all__: Sequence[str] = ("plot_front", "plot_breakdown", "plot_roofline", "save_figure", "axis_label",
+__all__: Sequence[str] = ("plot_front", "front_figure", "plot_breakdown", "plot_roofline", "save_figure", "axis_label",
                           "front_colors")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from cosim.attribution import time_by_bound
 from cosim.outputs import write_atomic
 from cosim.perf import Details, NoDetails
 from cosim.units import eng
@@ -52,6 +53,8 @@ class LayerResult:
     bound: str = "compute"  # what limits the layer's time (cosim.perf.BOUNDS)
     precision: str = ""  # the arithmetic it ran at (cosim/precision.py): int8, fp16, bf16, ...
     note: str = ""  # what ran differently from what the layer declared (sparsity run dense, ...)
+    # The layer's latency split by what spends it (cosim/attribution.py); ``bound`` is its largest part.
+    latency_s_by_bound: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def energy_pj_total(self) -> float:
@@ -100,6 +103,9 @@ class Report:
     total: Total
     inputs: Mapping[str, Any] = field(default_factory=dict)  # the full spec and run options
     notes: tuple[str, ...] = ()  # what ran differently from what was asked (``cosim simulate --strict`` refuses)
+    # The same network with dense weights, where sparsity was asked for (latency_s, latency_s_by_bound,
+    # and ``versus``: one line saying which bounds the difference comes from); empty otherwise.
+    dense_reference: Mapping[str, Any] = field(default_factory=dict)
 
     # ---- forms ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +119,7 @@ class Report:
             "layers": [_record(l) for l in self.layers],
             "total": _record(self.total),
             "notes": list(self.notes),
+            **({"dense_reference": _jsonable(self.dense_reference)} if self.dense_reference else {}),
         }
 
     def to_json(self) -> str:
@@ -123,7 +130,8 @@ class Report:
         rows = []
         for l in self.layers:
             row = {f.name: getattr(l, f.name) for f in fields(l)
-                   if f.name not in ("energy_pj", "details", "sram_read_bytes_by_buffer", "sram_write_bytes_by_buffer")}
+                   if f.name not in ("energy_pj", "details", "sram_read_bytes_by_buffer", "sram_write_bytes_by_buffer",
+                                 "latency_s_by_bound")}
             row["energy_pj"] = l.energy_pj_total
             for c in comps:
                 row[f"energy_{c}_pj"] = l.energy_pj.get(c, 0.0)
@@ -143,15 +151,17 @@ class Report:
         """A fixed-width per-layer table with totals, for the terminal."""
         cols = [("layer", 22, "s"), ("op", 7, "s"), ("M", 8, "d"), ("N", 6, "d"), ("K", 6, "d"),
                 ("macs", 12, "d"), ("total_cycles", 12, "d"), ("stall_cycles", 12, "d"), ("util_%", 7, ".1f"),
-                ("dram_bytes", 12, "d"), ("energy_uj", 10, ".2f"), ("bound", 8, "s"), ("prec", 5, "s")]
+                ("dram_bytes", 12, "d"), ("latency", 9, "r"), ("energy", 9, "r"), ("bound", 10, "s"), ("prec", 5, "s")]
+        # "r": text set right (engineering units: 3 significant digits, never "0.00" for a small layer)
         head = " ".join(f"{n:>{w}}" if f != "s" else f"{n:<{w}}" for n, w, f in cols)
         lines = [head, "-" * len(head)]
         layers = self.layers if max_rows is None else self.layers[:max_rows]
         for l in layers:
             vals = [l.name[:22], l.op, l.M, l.N, l.K, l.macs, l.total_cycles, l.stall_cycles,
-                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, l.energy_pj_total / 1e6, l.bound,
-                    l.precision if l.M else ""]
-            lines.append(" ".join(f"{v:<{w}}" if f == "s" else f"{v:>{w}{f}}" for v, (n, w, f) in zip(vals, cols)))
+                    100 * l.utilization, l.dram_read_bytes + l.dram_write_bytes, eng(l.latency_s, "s"),
+                    eng(l.energy_pj_total * 1e-12, "J"), l.bound, l.precision if l.M else ""]
+            lines.append(" ".join(f"{v:<{w}}" if f == "s" else f"{v:>{w}}" if f == "r" else f"{v:>{w}{f}}"
+                                  for v, (n, w, f) in zip(vals, cols)))
         if max_rows is not None and len(self.layers) > max_rows:
             lines.append(f"... {len(self.layers) - max_rows} more layers (see --json/--csv)")
         t = self.total
@@ -162,9 +172,11 @@ class Report:
         comp = ", ".join(f"{k} {eng(v * 1e-12, 'J')}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
         lines.append(f"energy by component: {comp}")
         lines.append(f"where the time goes: {time_by_bound(t.latency_s_by_bound)}; precision: {t.precision}")
-        lines.append(f"cost: area {t.area_mm2:.3f} mm² ({area_parts(t.area_mm2_by_component)}), static power "
-                     f"{t.static_power_mw:.1f} mW" + ("" if t.board_fraction != t.board_fraction
+        lines.append(f"cost: area {t.area_mm2:.3g} mm² ({area_parts(t.area_mm2_by_component)}), static power "
+                     f"{eng(t.static_power_mw * 1e-3, 'W')}" + ("" if t.board_fraction != t.board_fraction
                                                      else f", {100 * t.board_fraction:.1f}% of the board"))
+        if self.dense_reference.get("versus"):
+            lines.append(self.dense_reference["versus"])
         return "\n".join(lines)
 
     # ---- files ---------------------------------------------------------------------------------
@@ -173,20 +185,6 @@ class Report:
 
     def write_csv(self, path: str | Path) -> None:
         write_atomic(path, self.to_csv())
-
-
-# How each bound reads in the totals line ("launch overhead 55%").
-BOUND_WORDS = {"compute": "compute", "dram": "DRAM stalls", "sram": "SRAM-port stalls", "memory": "memory roofline",
-               "overhead": "launch overhead", "fused": "fused", "tiles": "tile/wave quantization"}
-
-
-def time_by_bound(seconds: Mapping[str, float]) -> str:
-    """``"compute 62% (1.20 ms), launch overhead 38% (0.74 ms)"``: shares of the per-layer time."""
-    total = sum(seconds.values())
-    if total <= 0:
-        return "no time"
-    parts = sorted(((v, k) for k, v in seconds.items() if v > 0), reverse=True)
-    return ", ".join(f"{BOUND_WORDS.get(k, k)} {100 * v / total:.0f}% ({eng(v, 's')})" for v, k in parts)
 
 
 def area_parts(parts: Mapping[str, float]) -> str:

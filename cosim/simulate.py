@@ -9,6 +9,7 @@ workload → (pruning) → walk (cosim/walk.py) → datapath ``evaluate`` (cosim
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 import types
@@ -18,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from cosim import __version__
+from cosim.attribution import dominant, latency_by_bound, layer_split
 from cosim.cache import DEFAULT, EvalCache
 from cosim.energy import PricedBatch, price_batch, unpriced_message
 from cosim.errors import CosimError, require
@@ -273,6 +275,7 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
             sparsity_source=SOURCES[col["source"][i]], bound=BOUNDS[col["bound"][i]],
             sram_read_bytes_by_buffer=by_rd, sram_write_bytes_by_buffer=by_wr, details=details,
             precision=layer_format(layer), note=details.fallback_note(layer, spec) or ""))
+    layers = attribute(layers, spec.peak_macs_per_cycle)
     net = perf.network
     total = Total(
         total_cycles=int(res.total_cycles[j]), latency_s=float(res.latency_s[j]), energy_pj=float(res.energy_pj[j]),
@@ -285,7 +288,7 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
                                 if res.energy.present(c)[:, j].any()},
         throughput_inferences_per_s=float(res.throughput_inferences_per_s[j]), edp_pj_s=float(res.edp_pj_s[j]),
         details=net.details(j) if net is not None else None,
-        latency_s_by_bound=latency_by_bound(layers),
+        latency_s_by_bound=latency_by_bound([l.latency_s_by_bound for l in layers]),
         precision=precision_summary(w.layers),
         area_mm2=float(res.costs.area_mm2[j]),
         area_mm2_by_component={c: float(v[j]) for c, v in res.costs.area_mm2_by_component.items() if v[j] > 0},
@@ -297,20 +300,15 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
         notes=fallback_notes(layers, spec.name))
 
 
-def latency_by_bound(layers: Sequence[LayerResult]) -> dict[str, float]:
-    """Σ per-layer latency by what spends it: a layer's own split where its details give one
-    (Details.time_split); a layer stalled on DRAM or SRAM ports splits into its compute and its stall
-    cycles; any other layer counts whole to its bound."""
-    out: dict[str, float] = {}
+def attribute(layers: Sequence[LayerResult], peak_macs_per_cycle: float) -> list[LayerResult]:
+    """Each layer with its time split by what spends it (cosim/attribution.py, in seconds) and its
+    ``bound`` the largest share of that split."""
+    out = []
     for l in layers:
-        split = l.details.time_split()
-        if split is None:
-            stalled = l.bound in ("dram", "sram") and l.total_cycles > 0
-            split = ({"compute": l.compute_cycles / l.total_cycles, l.bound: l.stall_cycles / l.total_cycles}
-                     if stalled else {l.bound: 1.0})
-        for b, share in split.items():
-            out[b] = out.get(b, 0.0) + share * l.latency_s
-    return {b: out[b] for b in BOUNDS if out.get(b, 0.0) > 0}
+        split = layer_split(l, peak_macs_per_cycle)
+        out.append(dataclasses.replace(l, bound=dominant(split, l.bound),
+                                       latency_s_by_bound={b: v * l.latency_s for b, v in split.items()}))
+    return out
 
 
 def fallback_notes(layers: Sequence[LayerResult], accelerator: str) -> tuple[str, ...]:

@@ -58,6 +58,9 @@ def systolic_space(base: str = "scalesim-32x32-ws", sparsity: str = "dense") -> 
         "pe_array.mac_bits": [8, 16],
         "dram.bandwidth_gb_per_s": [5, 10, 20, 40, 80, 160],
         "clock_mhz": [400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2200],
+        # SCALE-Sim's ifmap DRAM reads by the closed-form strips, not the exact replay (milliseconds per
+        # new layer x array x buffer, too slow for a sweep; cosim/hw/spec.py scalesim_ifmap)
+        "scalesim_ifmap": ["strips"],
     }
     return {"name": f"bench-resnet50-{base}", "workloads": ["resnet50"], "pruning": {"sparsity": [sparsity]},
             "candidates": [{"name": "systolic", "base": base, "vary": vary}], "objectives": ["latency_s", "energy_j"]}

@@ -152,6 +152,20 @@ def test_derived_dram_figures_follow_supply_voltage_squared():
     assert table_for(spec(dram={"technology": "hbm3"}))["dram:read_bit"] == pytest.approx(3.9 * (1.1 / 1.2) ** 2, rel=1e-3)
 
 
+def test_one_dram_figure_per_technology_across_tables():
+    """ASIC and FPGA tables price a DRAM technology alike (cosim/hw/data/dram.yaml); the GPU table adds
+    only its stated interface energy per bit, the same for every technology."""
+    from cosim.hw.energy_tables import load_table, shared_dram_pj_per_bit
+
+    shared = shared_dram_pj_per_bit()
+    assert shared["hbm3"] == 3.28 and shared["hbm2"] == 3.9
+    for name in ("horowitz45", "fpga_ultrascale"):
+        assert dict(load_table(name).dram_pj_per_bit) == shared
+    gpu = load_table("gpu_h100").dram_pj_per_bit
+    extra = {t: gpu[t] - shared[t] for t in shared}
+    assert len({round(v, 9) for v in extra.values()}) == 1 and 13 < extra["hbm3"] < 14
+
+
 def test_spec_dram_energy_wins_over_the_default():
     assert table_for(spec(dram={"technology": "hbm2", "energy_pj_per_bit": 5.5}))["dram:read_bit"] == 5.5
 
@@ -232,8 +246,8 @@ def test_shipped_tables_parse_and_cite_their_sources():
 def test_user_table_file_by_path(tmp_path):
     p = tmp_path / "mine.yaml"
     p.write_text("name: mine\ntechnology_nm: 16\nscalable: false\nactions:\n  'mac:int8': 0.1\n")
-    with pytest.raises(CosimError, match="no DRAM energy for dram.technology 'lpddr4'; set dram.energy_pj_per_bit"):
-        table_for(spec(energy={"table": str(p), "technology_nm": 16}))
+    # DRAM is priced from the shared per-technology figures (cosim/hw/data/dram.yaml) unless the spec says
+    assert table_for(spec(energy={"table": str(p), "technology_nm": 16}))["dram:read_bit"] == 8.0
     t = table_for(spec(energy={"table": str(p), "technology_nm": 16}, dram={"energy_pj_per_bit": 6.0}))
     assert t["mac:int8"] == 0.1 and t["dram:read_bit"] == 6.0 and "sram_ifmap:read_byte" not in t
     with pytest.raises(CosimError, match="cannot be scaled; set energy.technology_nm: 16"):

@@ -18,12 +18,14 @@ from cosim.cli import params as P
               help="One front per value of this column.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the front as CSV.")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Write the front plot (.png or .svg).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Write the interactive explorer (one offline .html; as `cosim plot STORE --html`).")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False),
               help="Export every stored point (.csv, or .parquet with pyarrow).")
 @click.option("--max-area-mm2", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Leave out designs whose silicon area (area_mm2) exceeds this.")
 @click.option("--max-rows", type=P.ROWS, default=20, show_default=True, help="Front rows to print per group.")
-def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area_mm2, max_rows):
+def command(store, x, y, z, color, by, csv_path, png_path, html_path, export_path, max_area_mm2, max_rows):
     """Print the Pareto front of STORE (a sweep's output folder or its sweep.sqlite); objectives named
     accuracy or accuracy_proxy_weight_norm are maximised, the others minimised.
 
@@ -39,7 +41,7 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
     from cosim.errors import require
     from cosim.plot import front_colors, plot_front
     from cosim.metrics import METRICS
-    from cosim.search.front import design_label, empty_front_reason, front_table, write_front_csv
+    from cosim.search.front import design_label, empty_front_reason, front_table, varied_fields, write_front_csv
     from cosim.search.store import ResultStore, resolve_store
 
     objectives = [o for o in (x, y, z) if o]
@@ -61,7 +63,12 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
             write_front_csv(table, csv_path)
         if png_path:
             plot_front(table, png_path, colors=front_colors(st, table, [color] if color else []))
+        if html_path:
+            from cosim.explorer import write_explorer
+
+            write_explorer(st, html_path)
     click.echo(f"{len(table.front)} of {len(table.ids):,} ok points on the front over {', '.join(objectives)}")
+    varied = varied_fields(table.front)
     for g in table.group_names():
         rows = sorted((r for r in table.front if r[by] == g), key=lambda r: r[objectives[0]])
         click.echo(f"\n{by} {g}: {len(rows)} designs")
@@ -70,10 +77,12 @@ def command(store, x, y, z, color, by, csv_path, png_path, export_path, max_area
         click.echo(f"  {'id':>8}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cols, widths)) + "  design")
         for r in rows[:max_rows]:
             click.echo(f"  {r['id']:>8}  " + "  ".join(f"{r[c]:>{w}.5g}" for c, w in zip(cols, widths))
-                       + f"  {design_label(r)}")
+                       + f"  {design_label(r, varied)}")
         if len(rows) > max_rows:
             click.echo(f"  ... {len(rows) - max_rows} more (see --csv)")
     if csv_path:
         click.echo(f"front -> {csv_path}")
     if png_path:
         click.echo(f"plot -> {png_path}")
+    if html_path:
+        click.echo(f"explorer -> {html_path}")

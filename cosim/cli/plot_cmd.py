@@ -9,12 +9,23 @@ from cosim.cli import params as P
 from cosim.errors import require
 
 
-@click.group("plot")
+class _FrontByDefault(click.Group):
+    """``cosim plot STORE ...`` (no subcommand named) is ``cosim plot front STORE ...``."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["front", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("plot", cls=_FrontByDefault)
 def command():
-    """Plot a sweep's front, or one design's per-layer breakdown and roofline (PNG or SVG by suffix).
+    """Plot a sweep's front, or one design's per-layer breakdown and roofline (PNG or SVG by suffix);
+    ``cosim plot STORE --html front.html`` writes the interactive explorer of a sweep (one offline file).
 
     \b
     Examples:
+      cosim plot cosim-out/ --html front.html
       cosim plot front cosim-out/ --x latency_s --y energy_j --color accuracy_proxy_weight_norm --out front.png
       cosim plot breakdown --accelerator scalesim-32x32-ws --workload resnet50 --out r50-layers.png
       cosim plot breakdown --store cosim-out/ --point 1234 --out point1234.svg
@@ -27,18 +38,34 @@ def command():
 @click.option("--x", "x", default="latency_s", show_default=True, help="x-axis objective.")
 @click.option("--y", "y", default="energy_j", show_default=True, help="y-axis objective.")
 @click.option("--color", default=None, help="Metric coloring the points (accuracy, accuracy_proxy_weight_norm, ...).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Output .png or .svg.")
-def front(store, x, y, color, out):
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False), help="Output .png or .svg.")
+@click.option("--html", "html", default=None, type=click.Path(dir_okay=False),
+              help="Write the interactive explorer: one self-contained offline .html (hover: design and recipe; "
+                   "click: per-layer breakdown; x, y, colour and workload switchable).")
+@click.option("--html-breakdowns", type=click.IntRange(0, 10_000), default=None,
+              help="Front points per workload whose per-layer breakdown the explorer carries (default 25).")
+def front(store, x, y, color, out, html, html_breakdowns):
     """Energy–latency (or any two metrics) front of STORE, one panel per workload."""
-    from cosim.plot import front_colors, plot_front
-    from cosim.search.front import front_table
     from cosim.search.store import ResultStore, resolve_store
 
+    require(out or html, "give --out FILE.png|.svg, --html FILE.html, or both")
+    require(html_breakdowns is None or html, "--html-breakdowns needs --html FILE.html")
     with ResultStore(resolve_store(store)) as st:
         require(st.count("ok") > 0, f"store '{store}' has no ok points to plot")
-        table = front_table(st, [x, y])
-        plot_front(table, out, colors=front_colors(st, table, [color] if color else []))
-    click.echo(f"plot -> {out}")
+        if out:
+            from cosim.plot import front_colors, plot_front
+            from cosim.search.front import front_table
+
+            table = front_table(st, [x, y])
+            plot_front(table, out, colors=front_colors(st, table, [color] if color else []))
+        if html:
+            from cosim.explorer import DEFAULT_BREAKDOWNS, write_explorer
+
+            write_explorer(st, html, DEFAULT_BREAKDOWNS if html_breakdowns is None else html_breakdowns)
+    if out:
+        click.echo(f"plot -> {out}")
+    if html:
+        click.echo(f"explorer -> {html}")
 
 
 def _design(accelerator, workload, sparsity, store, point):

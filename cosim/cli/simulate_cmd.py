@@ -76,6 +76,7 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         from cosim.precision import with_precision
 
         graph = with_precision(graph, precision)
+    dense_graph = graph
     if sparsity is not None:
         from pathlib import Path
 
@@ -90,6 +91,9 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
     report = simulate(graph, spec, batch=batch, fuse=not no_fuse,
                       inputs={"workload": workload or pruned_path, "sparsity": sparsity, "batch": batch,
                               "precision": precision})
+    if sparsity is not None and graph is not dense_graph and any(not l.weight_sparsity.is_dense for l in graph.layers()):
+        report = with_dense_reference(report, simulate(dense_graph, spec, batch=batch, fuse=not no_fuse),
+                                      f"{sparsity} weights")
     notes.extend(report.notes)
     if strict and notes:
         raise CosimError(f"--strict: {notes[0]}" + (f" (and {len(notes) - 1} more note(s))" if len(notes) > 1 else ""))
@@ -105,6 +109,20 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         lines = text.splitlines()
         text = "\n".join(lines[next(i for i, l in enumerate(lines) if l.startswith("total:")):])
     click.echo(text)
+
+
+def with_dense_reference(report, dense, label: str):
+    """``report`` with the dense-weight run of the same network beside it, and the one line saying which
+    bounds the difference comes from (cosim/attribution.py)."""
+    import dataclasses
+
+    from cosim.attribution import versus
+
+    t, d = report.total, dense.total
+    line = versus(label, t.latency_s, t.latency_s_by_bound, "dense weights", d.latency_s, d.latency_s_by_bound)
+    return dataclasses.replace(report, dense_reference={
+        "latency_s": d.latency_s, "energy_pj": d.energy_pj, "latency_s_by_bound": dict(d.latency_s_by_bound),
+        "versus": line})
 
 
 def parse_params(items) -> dict[str, str]:

@@ -101,7 +101,7 @@ def with_max(space, metric: str, top: float):
 
 def _write_front_outputs(store_path, space, out_dir) -> None:
     from cosim.plot import front_colors, plot_front
-    from cosim.search.front import design_label, front_table, write_front_csv
+    from cosim.search.front import design_label, front_table, varied_fields, write_front_csv
     from cosim.search.store import ResultStore
 
     with ResultStore(store_path) as store:
@@ -124,5 +124,5 @@ def _write_front_outputs(store_path, space, out_dir) -> None:
         shown = list(objectives) + [m for m in ("accuracy",) if m not in objectives]
         for r in rows[:: max(1, len(rows) // 4)][:5]:
             vals = ", ".join(f"{o} {r[o]:.4g}" for o in shown if r[o] == r[o])  # NaN: not measured
-            click.echo(f"    {design_label(r)}: {vals}")
+            click.echo(f"    {design_label(r, varied_fields(table.front))}: {vals}")
 

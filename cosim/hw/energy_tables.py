@@ -19,7 +19,9 @@ built from a table file, scaled to the spec's technology node, and completed fro
    ``pe_array.register_bytes_per_pe`` (a bigger register file costs more per access); a datapath
    that moves wider words (32-bit partial sums) counts each as ``bits / mac_bits`` accesses;
 6. ``dram:read_bit`` / ``dram:write_bit`` from ``spec.dram.energy_pj_per_bit``, or when that is 0 the
-   file's figure for ``spec.dram.technology``;
+   figure for ``spec.dram.technology`` — one source per technology for every table
+   (cosim/hw/data/dram.yaml), plus the file's ``dram_interface_pj_per_bit`` where its chip spends
+   energy of its own per DRAM bit (the GPU's PHY, controller and L2 fills);
 7. ``spec.energy.overrides_pj`` last: an override wins over everything above.
 
 Table file format (every datapath's tables use it: ASIC, FPGA, GPU)::
@@ -39,8 +41,10 @@ Table file format (every datapath's tables use it: ASIC, FPGA, GPU)::
       write_factor: 1.0                                 # write energy / read energy
       htree: true                                       # optional: add the H-tree wire energy
     register: {pj_per_bit: 0.009, technology_nm: 40, source: aladdin2014}   # optional
-    dram_pj_per_bit:                                    # optional: technology -> pJ per bit moved
-      lpddr4: {pj: 8, source: accelergy}
+    dram_pj_per_bit:                                    # optional: technology -> pJ per bit moved, over
+      lpddr4: {pj: 8, source: accelergy}                #   the shared figures of cosim/hw/data/dram.yaml
+    dram_interface_pj_per_bit: {pj: 13.4, source: ...}  # optional: the chip's own energy per DRAM bit
+                                                        #   (PHY, controller), added to every technology
 
 SRAM energy between the listed sizes is interpolated linearly in log(size)–log(energy) (a power law,
 as CACTI's energy grows roughly with √capacity), and extrapolated with the end segments' slopes.
@@ -186,11 +190,16 @@ def load_table(name: str) -> EnergyTable:
         reg_node = _number(r.get("technology_nm", node), f"{where}: register.technology_nm")
         reg *= energy_scale_factor(reg_node, node)  # bring the register figure to the table's node
 
-    dram: dict[str, float] = {}
+    # DRAM: the shared per-technology figures (dram.yaml), a file's own dram_pj_per_bit over them, and
+    # its chip-side dram_interface_pj_per_bit added to each.
+    dram = dict(shared_dram_pj_per_bit())
     if "dram_pj_per_bit" in data:
         d = data["dram_pj_per_bit"]
         require(isinstance(d, Mapping), f"{where}: dram_pj_per_bit must map technology -> pJ per bit")
-        dram = {str(t).lower(): _priced(v, f"{where}: dram_pj_per_bit.{t}") for t, v in d.items()}
+        dram.update({str(t).lower(): _priced(v, f"{where}: dram_pj_per_bit.{t}") for t, v in d.items()})
+    if "dram_interface_pj_per_bit" in data:
+        extra = _priced(data["dram_interface_pj_per_bit"], f"{where}: dram_interface_pj_per_bit")
+        dram = {t: pj + extra for t, pj in dram.items()}
 
     scalable = data.get("scalable", True)
     require(isinstance(scalable, bool), f"{where}: scalable must be true or false")
@@ -198,6 +207,13 @@ def load_table(name: str) -> EnergyTable:
     return EnergyTable(name=str(data["name"]), technology_nm=node, scalable=scalable, actions=actions,
                        mac_gated_fraction=gated, sram_points=sram_points, sram_write_factor=write_factor, sram_htree=htree,
                        register_pj_per_bit=reg, dram_pj_per_bit=dram, path=str(path))
+
+
+@lru_cache(maxsize=1)
+def shared_dram_pj_per_bit() -> dict[str, float]:
+    """DRAM technology -> pJ per bit moved, from cosim/hw/data/dram.yaml (the one source of every table)."""
+    data = yaml.safe_load((DATA_DIR / "dram.yaml").read_text())
+    return {str(t).lower(): _priced(v, f"dram.yaml: dram_pj_per_bit.{t}") for t, v in data["dram_pj_per_bit"].items()}
 
 
 def spec_table_key(spec: Any) -> tuple:

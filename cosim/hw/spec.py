@@ -190,6 +190,11 @@ class SystolicSpec:
 
     ``timing``: ``physical`` uses cosim's own fold latency (see cosim/datapaths/systolic/layer.py);
     ``scalesim`` reproduces SCALE-Sim 3.0.0's cycle counts exactly.
+    ``scalesim_ifmap`` (scalesim timing): ``replay`` counts the DRAM ifmap reads of a convolution whose
+    windows overlap and whose input outgrows SCALE-Sim's estimate buffer by replaying its demand
+    (exact, 5-100 ms the first time each layer meets an array height and buffer size); ``strips``
+    uses the closed-form strip model instead (microseconds, for sweeps: exact where the input fits or
+    windows do not overlap, otherwise off by up to 74%; cosim/datapaths/systolic/scalesim_timing.py).
     ``dual_side_sparse``: activation zeros (``layer.act_density``, a statistical model) are gated,
     skipped and compressed like weight zeros, as ``sparsity`` says; off, activations count as dense.
     ``mapper`` (physical timing): the objective by which cosim/datapaths/systolic/mapper.py picks each
@@ -213,6 +218,7 @@ class SystolicSpec:
     dual_side_sparse: bool = False
     unsupported_pattern: Literal["dense", "error"] = "dense"
     mapper: Literal["latency", "energy", "edp", "off"] = "latency"
+    scalesim_ifmap: Literal["replay", "strips"] = "replay"
 
     # The fields (dotted prefixes) this spec's energy table depends on (cosim/hw/energy_tables.py
     # spec_table_key reads nothing else), so designs that agree on them share a table.
@@ -228,6 +234,8 @@ class SystolicSpec:
         require(self.timing in ("physical", "scalesim"), f"timing '{self.timing}' is unknown; use physical or scalesim")
         require(self.mapper in MAPPER_OBJECTIVES,
                 f"mapper '{self.mapper}' is unknown; use one of {', '.join(MAPPER_OBJECTIVES)}")
+        require(self.scalesim_ifmap in ("replay", "strips"),
+                f"scalesim_ifmap '{self.scalesim_ifmap}' is unknown; use replay or strips")
         # A buffer must hold at least one operand row/column for the array, or nothing can stream.
         pe = self.pe_array
         half = 2 if self.sram.double_buffered else 1
@@ -248,6 +256,7 @@ class SystolicSpec:
         bad |= ~np.isin(designs.value("unsupported_pattern"), ("dense", "error"))
         bad |= ~np.isin(designs.value("timing"), ("physical", "scalesim"))
         bad |= ~np.isin(designs.value("mapper"), MAPPER_OBJECTIVES)
+        bad |= ~np.isin(designs.value("scalesim_ifmap"), ("replay", "strips"))
         half = np.where(designs.value("sram.double_buffered").astype(bool), 2, 1)
         for bname, need_words in _EDGE_WORDS:
             words = kib_to_bytes(designs.value(f"sram.{bname}.size_kib")) // designs.value(f"sram.{bname}.word_bytes")

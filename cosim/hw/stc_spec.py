@@ -123,7 +123,9 @@ class SparseTensorCoreSpec:
     reference_precision: str = "fp16"  # precision of peak_macs_per_cycle
     sparsity: SparseFeatures = field(
         default_factory=lambda: SparseFeatures(skipping="nm", nm_patterns=("2:4",), compressed_format="nm"))
-    dual_side_sparse: bool = False  # activations skipped too (statistically, by act_density)
+    # activations skipped too (statistically, by act_density), each step waiting for its busiest lane
+    # and feeding a 1-bit activation bitmap (cosim/datapaths/tensor_core/gemm_timing.py), where faster
+    dual_side_sparse: bool = False
     unsupported_pattern: Literal["dense", "error"] = "dense"
     smem_kib_per_sm: float = 228.0  # H100: 228 KB shared memory per SM (H100 architecture whitepaper)
     smem_banks: int = 32  # 32 shared-memory banks per SM on NVIDIA GPUs (CUDA C++ Programming Guide)

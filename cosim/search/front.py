@@ -94,8 +94,49 @@ def write_front_csv(table: FrontTable, path: str | Path, extra: Sequence[str] = 
     return len(front)
 
 
-def design_label(row: dict[str, Any]) -> str:
-    """A short name of a point for plots and tables: candidate, pruning, and the varied fields."""
+# Hardware fields whose last path part alone does not say what it is (macs_per_cycle_per_sm.int8 -> int8).
+_PRECISION_KEYS = {"int4", "int8", "int16", "fp8", "fp16", "bf16", "fp32", "tf32"}
+
+
+def varied_fields(rows: Sequence[dict[str, Any]]) -> frozenset[str]:
+    """The pruning columns (sparsity, allocation, bits) and hardware fields whose values differ among
+    ``rows``: what a label must show to tell the rows apart."""
+    import json
+
+    seen: dict[str, set] = {}
+    for r in rows:
+        hw = json.loads(r["hw"]) if isinstance(r.get("hw"), str) else (r.get("hw") or {})
+        for k, v in [*((c, r.get(c)) for c in ("candidate", "sparsity", "allocation", "bits")), *hw.items()]:
+            seen.setdefault(k, set()).add(json.dumps(v, sort_keys=True, default=str))
+    return frozenset(k for k, vals in seen.items() if len(vals) > 1)
+
+
+def hw_part(key: str, value: Any) -> str:
+    """One varied hardware field, short: ``sram.ifmap.size_kib=64`` -> ``ifmap=64KiB``."""
+    parts = key.split(".")
+    last = parts[-1]
+    v = f"{value:g}" if isinstance(value, float) else str(value)
+    if last.endswith("size_kib") or last.endswith("buffer_kib"):
+        return f"{parts[-2] if len(parts) > 1 else last[:-4]}={v}KiB"
+    if last == "clock_mhz":
+        return f"{v}MHz"
+    if key == "dram.bandwidth_gb_per_s":
+        return f"{v}GB/s"
+    if key == "pe_array.dataflow":
+        return v.upper()
+    if last == "technology_nm":
+        return f"{v}nm"
+    if last in _PRECISION_KEYS and len(parts) > 1:
+        return f"{parts[-2]}.{last}={v}"
+    return f"{last}={v}"
+
+
+def design_label(row: dict[str, Any], varied: frozenset[str] | None = None) -> str:
+    """A short name of a point for plots and tables: candidate, pruning, and its hardware fields.
+
+    ``varied`` (from :func:`varied_fields` over the rows shown together) adds the allocation and bit
+    width wherever they vary among those rows; without it the allocation shows where it is not the
+    default (uniform); a bit width other than 8 always shows. Every hardware field of the point shows."""
     import json
 
     hw = json.loads(row["hw"]) if isinstance(row.get("hw"), str) else (row.get("hw") or {})
@@ -103,20 +144,13 @@ def design_label(row: dict[str, Any]) -> str:
     if "pe_array.rows" in hw and "pe_array.cols" in hw:
         parts.append(f"{hw['pe_array.rows']}x{hw['pe_array.cols']}")
     for k, v in hw.items():
-        if k in ("pe_array.rows", "pe_array.cols"):
-            continue
-        if k.endswith("size_kib") or k.endswith("buffer_kib"):
-            parts.append(f"{k.split('.')[-2] if '.' in k else k[:-4]}={v:g}KiB")
-        elif k == "clock_mhz":
-            parts.append(f"{v:g}MHz")
-        elif k == "dram.bandwidth_gb_per_s":
-            parts.append(f"{v:g}GB/s")
-        elif k == "pe_array.dataflow":
-            parts.append(str(v).upper())
-        else:
-            parts.append(f"{k.split('.')[-1]}={v}")
-    bits = "" if row.get("bits") in (8, None) else f" {row['bits']}b"
-    return " ".join([f"{row['candidate']} {row['sparsity']}{bits}", *parts])
+        if k not in ("pe_array.rows", "pe_array.cols"):
+            parts.append(hw_part(k, v))
+    bits, alloc = row.get("bits"), row.get("allocation")
+    show_bits = bits is not None and (bits != 8 or (varied is not None and "bits" in varied))
+    show_alloc = alloc is not None and ("allocation" in varied if varied is not None else alloc != "uniform")
+    head = f"{row['candidate']} {row['sparsity']}" + (f" {bits}b" if show_bits else "") + (f" {alloc}" if show_alloc else "")
+    return " ".join([head, *parts])
 
 
 def point_report(store: ResultStore, point_id: int):

@@ -9,10 +9,13 @@ and each finished chunk goes to the store in one transaction.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
+
+import numpy as np
 
 from cosim import __version__
 from cosim.errors import require
@@ -97,17 +100,21 @@ def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = 
                             "cosim_version": __version__, "created_unix_s": time.time()})
         res = SweepResult(store_path=path, planned=samp.total, evaluated=0, skipped=0, elapsed_s=0.0, options=opts)
         bar = _progress(samp.total, progress, space.name)
+        eta = _eta(space, samp.total) if bar is not None else None
         try:
             for batch in samp.batches():
                 told: list[dict] = []
-                chunks = _new_chunks(store, batch, chunk_size, res, bar, told if samp.needs_feedback else None,
-                                     _point_costs(space, chunk_size))
+                probes, rest = _probe_first(space, batch) if eta is not None else ([], batch)
+                args = (chunk_size, res, bar, told if samp.needs_feedback else None, _point_costs(space, chunk_size), eta)
+                chunks = itertools.chain(*(_new_chunks(store, p, *args) for p in probes), _new_chunks(store, rest, *args))
                 for rows in exe.imap(chunks):
                     store.write_rows(rows)
                     res.evaluated += len(rows)
                     if samp.needs_feedback:
                         told.extend(rows)
                     if bar is not None:
+                        eta.update(r["candidate"] for r in rows)
+                        bar.set_postfix_str(eta.text(), refresh=False)
                         bar.update(len(rows))
                 if samp.needs_feedback:
                     samp.tell(told)
@@ -146,10 +153,44 @@ SCALAR_CHUNK_DIVISOR = 256
 BATCH_KINDS = ("systolic",)
 
 
+def _scalar_weight(chunk_size: int) -> float:
+    """Batch points a point outside BATCH_KINDS counts as in a chunk (spreading work, not a cost estimate)."""
+    return chunk_size / max(1.0, chunk_size / SCALAR_CHUNK_DIVISOR)
+
+
+# With a progress bar, the first few points of every candidate run first, each candidate in its own
+# chunk, so the ETA (cosim/search/eta.py) measures every candidate within the first seconds instead of
+# learning at 90 % that the last candidates cost 100x more. The points and results are the same; only
+# their order changes, within the first PROBE_WINDOW indices of a batch.
+PROBE_POINTS = 4
+PROBE_WINDOW = 1 << 18
+
+
+def _probe_first(space: DesignSpace, batch: Iterable[int]) -> tuple[list[list[int]], Iterable[int]]:
+    """(up to PROBE_POINTS indices of each candidate, the batch's other indices in their order)."""
+    it = iter(batch)
+    window = [int(i) for i in itertools.islice(it, PROBE_WINDOW)]
+    if not window:
+        return [], window
+    arr = np.asarray(window, dtype=np.int64)
+    offsets = np.cumsum([0] + [c.size for c in space.candidates])
+    cand = np.searchsorted(offsets, arr, side="right") - 1
+    probes = [arr[cand == ci][:PROBE_POINTS].tolist() for ci in range(len(space.candidates))]
+    probes = [p for p in probes if p]
+    taken = {i for p in probes for i in p}
+    return probes, itertools.chain((i for i in window if i not in taken), it)
+
+
+def _eta(space: DesignSpace, total: int):
+    from cosim.search.eta import SweepEta, planned_by_candidate
+
+    return SweepEta(planned_by_candidate(space, total), {c.name: c.kind for c in space.candidates})
+
+
 def _point_costs(space: DesignSpace, chunk_size: int):
     """cost(index): 1 for a point the batch evaluator takes (a batch kind), else the cost that puts
     chunk_size / SCALAR_CHUNK_DIVISOR such points in a chunk."""
-    heavy = chunk_size / max(1.0, chunk_size / SCALAR_CHUNK_DIVISOR)
+    heavy = _scalar_weight(chunk_size)
 
     def cost(i: int) -> float:
         p = space.point(i)
@@ -159,7 +200,7 @@ def _point_costs(space: DesignSpace, chunk_size: int):
 
 
 def _new_chunks(store: ResultStore, batch, chunk_size: int, res: SweepResult, bar, told,
-                cost=lambda i: 1.0) -> Iterator[list[int]]:
+                cost=lambda i: 1.0, eta=None) -> Iterator[list[int]]:
     """Chunks of the batch's indices that the store does not hold yet (stored rows go to ``told``).
 
     A chunk closes at ``chunk_size`` units of ``cost``: one per batch-evaluated point, more per point
@@ -173,6 +214,8 @@ def _new_chunks(store: ResultStore, batch, chunk_size: int, res: SweepResult, ba
         if have:
             res.skipped += len(have)
             if bar is not None:
+                if eta is not None:
+                    eta.skipped(len(have))
                 bar.update(len(have))
             if told is not None:
                 told.extend(store.rows_by_id(have).values())
@@ -198,8 +241,9 @@ def _progress(total: int, enabled: bool, name: str):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=f"sweep {name}", unit="pt", smoothing=0.1, dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+    # The time left is cosim.search.eta's (by candidate), shown as the postfix; not tqdm's points/s.
+    return tqdm(total=total, desc=f"sweep {name}", unit="pt", dynamic_ncols=True, postfix="ETA measuring",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
 
 
 def resume_hint(space_arg: str | None, out_dir: str | Path) -> str:

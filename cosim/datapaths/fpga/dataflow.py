@@ -111,7 +111,7 @@ def _stage_perf(layer: Layer, d: ff.StageDesign, spec, dram_in: float, dram_out:
     if layer.is_compute:
         work = ff.row_work(layer)
         eff = work.nnz / (work.rows * work.reduction) * layer.macs
-        mode = spec.sparsity.mode if layer.has_weights else "none"
+        mode = det.engine_mode  # the engine the folding chose (a skip-mode layer may run dense)
         performed = eff if mode in ("skip", "prune") else float(layer.macs)
         skipped = layer.macs - performed
         cls = det.mac_class
@@ -148,7 +148,7 @@ def _stage_perf(layer: Layer, d: ff.StageDesign, spec, dram_in: float, dram_out:
         compute_cycles=cycles, stall_cycles=stall, macs=layer.macs, effectual_macs=int(round(eff)),
         utilization=min(1.0, util), mapping_efficiency=float(min(1.0, map_eff)), sram_read_bytes=bram,
         sram_write_bytes=bram_w, dram_read_bytes=int(dram_in), dram_write_bytes=int(dram_out),
-        actions=actions, skipped_macs=int(round(skipped)) if spec.sparsity.mode == "skip" else 0,
+        actions=actions, skipped_macs=int(round(skipped)) if layer.is_compute and det.engine_mode == "skip" else 0,
         vector_ops=layer.vector_ops + sum(f.vector_ops for f in fused),
         sparsity_source=layer.weight_sparsity.source if layer.is_compute else "dense",
         bound="compute" if stall == 0 else "dram",

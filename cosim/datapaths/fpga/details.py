@@ -23,6 +23,7 @@ class EngineFacts(Details):
     lut_multipliers: bool
     index_bits: int
     input_read_cycles: int
+    engine_mode: str = "none"  # the engine built: none (dense) | skip | prune
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,15 @@ class OverlayLayerDetails(Details):
     transfer_cycles: float
     fused: tuple[str, ...]
     engine_resources: Mapping[str, float]
+    zero_skipping: bool = False  # this layer's zero weights were skipped (sparsity.mode: skip, where faster)
 
     def fallback_note(self, layer, spec) -> str | None:
         sp = layer.weight_sparsity
-        if layer.has_weights and not sp.is_dense and sp.kind != "channel":
-            return f"{sp.label} weights run dense: the overlay has no sparse engine"
-        return None
+        if not layer.has_weights or sp.is_dense or sp.kind == "channel" or self.zero_skipping:
+            return None
+        if spec.sparsity.mode == "skip":
+            return f"{sp.label} weights run dense: faster than skipping their zeros on this layer"
+        return f"{sp.label} weights run dense: the overlay has no sparse engine (sparsity.mode: {spec.sparsity.mode})"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class DataflowStageDetails(Details):
         sp = layer.weight_sparsity
         if layer.has_weights and not sp.is_dense and sp.kind != "channel" and spec.sparsity.mode == "none":
             return f"{sp.label} weights run dense: the engines skip no zeros (sparsity.mode: none)"
+        if (layer.has_weights and not sp.is_dense and spec.sparsity.mode == "skip"
+                and isinstance(self.engine, EngineFacts) and self.engine.engine_mode == "none"):
+            return (f"{sp.label} weights run on a dense engine: it meets the pipeline's interval with "
+                    "fewer resources than a zero-skipping one")
         return None
 
     def to_dict(self) -> dict:

@@ -16,6 +16,10 @@ Sparsity (``spec.sparsity.mode``):
   imbalance between rows shows up in the cycles. Masks give nnz per row exactly; otherwise a
   statistical model of the pattern gives the expected maximum (unstructured: nnz ~ Binomial(K, d);
   N:M: exact; block: Binomial over blocks, rows of one block-row identical; channel: whole rows gone).
+  A sparse layer in ``skip`` mode may also get a dense engine: its candidates are both kinds, and the
+  pipeline folding below takes, per stage, the cheapest engine that meets the interval, so a layer
+  whose skip engine is slower (imbalance, no activation sharing, index bits) runs dense and the
+  pipeline is never slower than its all-dense counterpart (``engine_mode`` says which ran).
 * ``prune`` — pruned weights are removed at synthesis: multipliers = ⌈nnz / RF⌉ (hls4ml's
   n_in·n_out/RF applied to the nonzeros), same F; all-zero rows and columns (channel pruning) shrink
   C_out and K themselves.
@@ -29,6 +33,7 @@ earlier T: more DSPs never cost cycles.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -234,7 +239,7 @@ def compute_stage(layer: Layer, pe: int, simd: int, ctx: EngineContext, work: Ro
     details = EngineFacts(fold_cycles_per_position=per_pos,
                           dense_fold=math.ceil(work.rows / pe) * math.ceil(work.reduction / simd),
                           line_buffer=lb_kind, mac_class=cls, lut_multipliers=lut_mults, index_bits=index_bits,
-                          input_read_cycles=read_cycles, **det)
+                          input_read_cycles=read_cycles, engine_mode=mode, **det)
     fifo = fr.Resources(lut=fr.fifo_luts(pe * layer.out_bits, ctx.fifo_depth))
     return StageDesign(layer.name, pe, simd, cycles, res + lb + ib + fifo, mults, details)
 
@@ -275,10 +280,13 @@ def candidates(layer: Layer, ctx: EngineContext, fixed: "FoldingChoice | None" =
         rows, k = work.rows, work.reduction
         if ctx.mode == "prune" and layer.has_weights and work.kind != "dense":
             rows, k = max(1, work.kept_rows), max(1, work.kept_cols)
+        ctxs = [ctx]
+        if ctx.mode == "skip" and layer.has_weights and work.kind != "dense":
+            ctxs.append(dataclasses.replace(ctx, mode="none"))  # a dense engine where skipping loses
         if fixed is not None:
             pe, simd = fixed.resolve(layer.name, rows, k)
-            return [compute_stage(layer, pe, simd, ctx, work)]
-        return [compute_stage(layer, pe, simd, ctx, work) for pe in divisors(rows) for simd in divisors(k)]
+            return [compute_stage(layer, pe, simd, c, work) for c in ctxs]
+        return [compute_stage(layer, pe, simd, c, work) for c in ctxs for pe in divisors(rows) for simd in divisors(k)]
     ch = stage_channels(layer)
     if fixed is not None:
         pe, _ = fixed.resolve(layer.name, ch, 1)

@@ -26,6 +26,11 @@ streamlining into thresholds; the DPU fuses them too) and cost only their LUT op
 layers (pool, add, standalone act/norm, softmax) are streaming stages in LUT logic with PE channel
 lanes (cosim/datapaths/fpga/resources.py, vector_unit). Neither style skips zero activations.
 
+Zero-weight skipping (``sparsity.mode: skip``) is used per layer only where it pays: a dataflow stage
+takes a skip or a dense engine, whichever meets the pipeline's interval with fewer resources
+(``engine_mode`` in its details), an overlay layer skips or runs dense, whichever is faster
+(``zero_skipping``); a skip-mode design is so never slower than the same design without skipping.
+
 Energy actions (priced by cosim/hw/data/fpga_ultrascale.yaml): ``dsp:mac_<int4|int8|int16|int32|
 fp16|fp32>`` MACs on DSP slices, ``lut:op`` LUT evaluations (LUT multipliers, adder trees, vector
 layers at ~one LUT per operand bit, LUTRAM reads per bit), ``bram:read_bit``/``write_bit``,

@@ -15,8 +15,14 @@ from cosim.graph import Layer, LayerGraph
 from cosim.perf import LayerPerf
 
 
-def _overlay_compute_cycles(layer: Layer, spec) -> tuple[float, float]:
-    """(cycles per image on one core, mapping efficiency) of ``layer`` on the overlay engine."""
+def skips_zeros(layer: Layer, spec) -> bool:
+    """Can the overlay skip this layer's zero weights (``sparsity.mode: skip`` and sparse weights)?"""
+    return spec.sparsity.mode == "skip" and layer.has_weights and ff.row_work(layer).kind != "dense"
+
+
+def _overlay_compute_cycles(layer: Layer, spec, skip: bool) -> tuple[float, float]:
+    """(cycles per image on one core, mapping efficiency) of ``layer`` on the overlay engine, skipping
+    zero weights where ``skip``."""
     ov = spec.overlay
     pp, icp, ocp = ov.pixel_parallelism, ov.input_channel_parallelism, ov.output_channel_parallelism
     cin_g = layer.in_channels // layer.groups
@@ -31,7 +37,7 @@ def _overlay_compute_cycles(layer: Layer, spec) -> tuple[float, float]:
         cols_out = layer.out_w if layer.op == "conv2d" else layer.in_w
         pixel_steps = rows_out * math.ceil(cols_out / pp)
         work = ff.row_work(layer)
-        if spec.sparsity.mode == "skip" and layer.has_weights and work.kind != "dense":
+        if skip:
             per_step = ff.skip_cycles_per_position(work, ocp, icp)
         elif ov.channel_augmentation and cin_g < icp and layer.op == "conv2d":
             per_step = layer.groups * math.ceil(layer.gemm_n / ocp) * math.ceil(cin_g * layer.kernel_w / icp) \
@@ -46,8 +52,9 @@ def _overlay_compute_cycles(layer: Layer, spec) -> tuple[float, float]:
     return float(math.ceil(layer.vector_ops / layer.batch / (ov.alu_parallelism * icp))), 1.0
 
 
-def _overlay_dram_bytes(layer: Layer, spec, n_inputs: int) -> tuple[float, float, float, int]:
-    """(weight bytes, input bytes, output bytes, metadata bytes) moved per image, tiling included."""
+def _overlay_dram_bytes(layer: Layer, spec, n_inputs: int, skip: bool) -> tuple[float, float, float, int]:
+    """(weight bytes, input bytes, output bytes, metadata bytes) moved per image, tiling included: a
+    skipping layer's weights as value + index, a pruned one's so where that is smaller."""
     ov = spec.overlay
     mode = spec.sparsity.mode
     w_dense = layer.weight_elems / (layer.batch if layer.op == "matmul" else 1) * layer.weight_bits / 8 \
@@ -58,7 +65,7 @@ def _overlay_dram_bytes(layer: Layer, spec, n_inputs: int) -> tuple[float, float
     if work is not None and mode in ("skip", "prune") and work.kind != "dense":
         idx = max(1, math.ceil(math.log2(max(2, layer.gemm_k))))
         compressed = work.nnz * (layer.weight_bits + idx) / 8
-        if mode == "skip" or compressed < w_dense:
+        if skip or (mode == "prune" and compressed < w_dense):
             w_bytes, meta = work.nnz * layer.weight_bits / 8, work.nnz * idx / 8
     in_bytes = layer.input_elems_read / layer.batch * layer.act_bits / 8 * max(1, n_inputs)
     out_bytes = layer.output_elems / layer.batch * layer.out_bits / 8
@@ -78,26 +85,19 @@ def _overlay_dram_bytes(layer: Layer, spec, n_inputs: int) -> tuple[float, float
 def overlay_layer(layer: Layer, spec, images: int, active_cores: int, n_inputs: int = 1,
                   fused: list[Layer] | None = None) -> LayerPerf:
     """``layer`` (its whole batch) on the overlay: cycles are those of the busiest core, which runs
-    ``images`` images while ``active_cores`` cores share the DRAM; actions count the whole batch."""
+    ``images`` images while ``active_cores`` cores share the DRAM; actions count the whole batch.
+    With ``sparsity.mode: skip`` a sparse layer runs skipping its zero weights or dense, whichever
+    is faster (skipping's load imbalance and index bytes can lose; ties skip)."""
     ov = spec.overlay
     fused = fused or []
     bw = min(ov.axi_bytes_per_cycle, spec.dram_bytes_per_cycle / max(1, active_cores))
-    per_image, map_eff = _overlay_compute_cycles(layer, spec)
-    w_b, in_b, out_b, meta = _overlay_dram_bytes(layer, spec, n_inputs)
-    compute = per_image * images
-    transfer = (w_b + in_b + meta + out_b) * images / bw
-    total = 0.0
-    if compute or transfer:
-        k = layer.kernel_h if layer.op == "conv2d" else 1
-        first_in = min(in_b, k * layer.in_w * layer.in_channels * layer.act_bits / 8)
-        first_w = min(w_b + meta, ov.output_channel_parallelism * layer.gemm_k * layer.weight_bits / 8)
-        fill = (first_in + first_w) / bw + ov.pipeline_depth_cycles
-        total = max(compute, transfer) + fill
+    options = [True, False] if skips_zeros(layer, spec) else [False]
+    runs = [_overlay_time(layer, spec, images, bw, n_inputs, skip) for skip in options]
+    total, compute, transfer, map_eff, (w_b, in_b, out_b, meta), skipping = min(runs, key=lambda r: r[0])
     batch = layer.batch
     read_b, write_b = (w_b + in_b + meta) * batch, out_b * batch
     work = ff.row_work(layer) if layer.is_compute else None
     eff = work.nnz / (work.rows * work.reduction) * layer.macs if work else 0.0
-    skipping = spec.sparsity.mode == "skip" and layer.has_weights and work is not None and work.kind != "dense"
     performed = eff if skipping else float(layer.macs)
     passes = math.ceil(layer.weight_bits / ov.mac_bits) * math.ceil(layer.act_bits / ov.mac_bits) if work else 1
     lut_ops = sum(element_lut_ops(f) for f in fused) + (0.0 if layer.is_compute else element_lut_ops(layer))
@@ -123,9 +123,27 @@ def overlay_layer(layer: Layer, spec, images: int, active_cores: int, n_inputs: 
         bound="compute" if compute >= transfer else "dram",
         details=OverlayLayerDetails(style="overlay", images_per_core=images, active_cores=active_cores,
                                     dram_bytes_per_cycle=bw, transfer_cycles=transfer,
-                                    fused=tuple(f.name for f in fused),
+                                    fused=tuple(f.name for f in fused), zero_skipping=skipping,
                                     engine_resources=fr.overlay_resources(ov)[0].as_dict()),
     )
+
+
+def _overlay_time(layer: Layer, spec, images: int, bw: float, n_inputs: int, skip: bool):
+    """(total, compute, transfer cycles, mapping efficiency, DRAM bytes per image, skip) of one way of
+    running ``layer``: max(compute, transfer) + the first tile's load and the pipeline depth."""
+    ov = spec.overlay
+    per_image, map_eff = _overlay_compute_cycles(layer, spec, skip)
+    w_b, in_b, out_b, meta = _overlay_dram_bytes(layer, spec, n_inputs, skip)
+    compute = per_image * images
+    transfer = (w_b + in_b + meta + out_b) * images / bw
+    total = 0.0
+    if compute or transfer:
+        k = layer.kernel_h if layer.op == "conv2d" else 1
+        first_in = min(in_b, k * layer.in_w * layer.in_channels * layer.act_bits / 8)
+        first_w = min(w_b + meta, ov.output_channel_parallelism * layer.gemm_k * layer.weight_bits / 8)
+        fill = (first_in + first_w) / bw + ov.pipeline_depth_cycles
+        total = max(compute, transfer) + fill
+    return total, compute, transfer, map_eff, (w_b, in_b, out_b, meta), skip
 
 
 def overlay_graph(graph: LayerGraph, spec) -> tuple[list[LayerPerf], PipelineTotals]:

@@ -62,7 +62,7 @@ PSUM_BYTES = 4
 REGISTER_ACCESSES_PER_MAC = 4
 
 LAYER_KEYS = ("G", "M", "N", "K", "ch_per_group", "ifmap_unique", "ifmap_halo", "ifmap_valid", "ifmap_ws_blocks",
-              "act_bits", "weight_bits", "out_bits")
+              "ifmap_epoch_reads", "act_bits", "weight_bits", "out_bits")
 SPARSE_KEYS = ("array_k", "filter_bytes_scale", "ifmap_bytes_scale", "fold_pairs", "out_row_folds",
                "stream_cycles", "executed_macs", "mapping_efficiency")
 DESIGN_KEYS = ("rows", "cols", "dataflow", "timing", "ifmap_bytes", "filter_bytes", "ofmap_bytes",
@@ -89,6 +89,7 @@ def design_arrays(designs: Any) -> dict[str, np.ndarray]:
                                                                    v("clock_mhz").astype(np.float64)))}
     out["register_bytes_per_pe"] = v("pe_array.register_bytes_per_pe").astype(np.float64)
     out["mapper"] = _codes(v("mapper"), MAPPER_CODES)
+    out["scalesim_ifmap"] = _codes(v("scalesim_ifmap"), {"strips": 0, "replay": 1})
     out["dram_pj_per_byte"], out["sram_pj_per_byte"] = _transfer_energies(d)
     for b in ("ifmap", "filter", "ofmap"):
         out[f"{b}_bytes"] = kib_to_bytes(v(f"sram.{b}.size_kib").astype(np.float64))
@@ -237,6 +238,9 @@ def systolic_model(L: Mapping[str, Any], D: Mapping[str, Any]) -> dict[str, np.n
     unique, halo = L["ifmap_unique"], L["ifmap_halo"]
     ifmap_rd = mp.ifmap_dram_elems(df, cols, m, n, k, unique, halo, L["ifmap_valid"], L["ifmap_ws_blocks"], cap_i,
                                    continuous=scalesim, ws_columns=scalesim)
+    replayed = L.get("ifmap_epoch_reads")
+    if scalesim and replayed is not None:
+        ifmap_rd = np.where(replayed >= 0, replayed, ifmap_rd)
     filter_rd = mp.filter_dram_elems(df, rows, cols, m, n, k, cap_f, epoch=cap_f if scalesim else None)
     # A ws column fold's K × C weights serve every chunk; from DRAM again per chunk if they do not fit.
     filter_rd = np.where((df == 1) & (chunks > 1) & (k * np.minimum(cols, n) > cap_f), filter_rd * chunks, filter_rd)
@@ -371,7 +375,14 @@ def evaluate_batch(gemms: Mapping[str, Any], designs: Mapping[str, Any]) -> dict
     problems = L.get("problems")
     L["ifmap_ws_blocks"] = mp.ws_block_elems(None if problems is None else problems[:, None],
                                              L["ifmap_valid"][:, None], L["ch_per_group"][:, None], Dd["rows"])
-    L = {k: (v if k == "ifmap_ws_blocks" else np.asarray(v)[:, None]) for k, v in L.items() if k in LAYER_KEYS}
+    # SCALE-Sim timing with scalesim_ifmap: replay (the default): its estimate buffer's ifmap reads, replayed.
+    replay = np.asarray(designs.get("scalesim_ifmap", np.ones_like(Dd["rows"][0])))[None, :]
+    L["ifmap_epoch_reads"] = st.epoch_ifmap_reads(
+        None if problems is None else problems[:, None], L["ifmap_halo"][:, None], L["ifmap_unique"][:, None],
+        Dd["rows"], Dd["cols"], Dd["dataflow"], np.where(replay == 1, Dd["timing"], 0),
+        Dd["ifmap_bytes"], Dd["ifmap_word_bytes"], L["N"][:, None])
+    L = {k: (v if k in ("ifmap_ws_blocks", "ifmap_epoch_reads") else np.asarray(v)[:, None])
+         for k, v in L.items() if k in LAYER_KEYS}
     for key in SPARSE_KEYS:
         if key in gemms:
             v = np.asarray(gemms[key])

@@ -18,6 +18,14 @@ Facts read from SCALE-Sim 3.0.0's source (PyPI ``scalesim`` 3.0.0, scalesim/comp
 * DRAM traffic in estimate-bandwidth (CALC) mode follows an "epoch" buffer: addresses stay resident
   while they belong to the current 50·⌊size/100⌋ newly fetched words (read_buffer_estimate_bw.py);
   cosim uses that epoch as the on-chip capacity (cosim.datapaths.systolic.tiling.epoch_refetch_elems).
+  For a convolution whose windows overlap and whose input reaches the epoch, which words come back
+  depends on where the epoch boundaries fall in the demand order; there the ifmap demand is replayed
+  in SCALE-Sim's order (:func:`replayed_ifmap_reads`, a compiled loop that computes the addresses and
+  stores none): equal to SCALE-Sim's DRAM ifmap reads on every stored layer (the strip formula it
+  replaces was 22 % high on a 9×9×512 3×3 os layer and 74 % low on is and tall-array os layers).
+  A replay costs 5–100 ms the first time a layer meets an array height and buffer size (cached after),
+  too slow for sweeps of thousands of designs: ``scalesim_ifmap: strips`` (cosim/hw/spec.py) keeps the
+  closed-form strips there.
 * Word size is one byte everywhere (single_layer_sim.py hard-codes ``word_size = 1``).
 * In USER bandwidth mode each operand has its own DRAM interface: the ifmap and filter read buffers
   fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth words per cycle, the ofmap write
@@ -27,7 +35,10 @@ Facts read from SCALE-Sim 3.0.0's source (PyPI ``scalesim`` 3.0.0, scalesim/comp
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from numba import njit
 
 from cosim.datapaths.systolic.tiling import ceil_div
 
@@ -100,3 +111,129 @@ def write_stall_cycles(writes, buffer_words, words_per_cycle, compute_cycles, fo
 def fold_counts(sr, sc, rows, cols):
     """(row folds, column folds) covering Sr × Sc on an R × C array."""
     return ceil_div(sr, rows), ceil_div(sc, cols)
+
+
+# ---- estimate-buffer ifmap reads of convolutions, replayed (module docstring) ------------------------
+
+@njit(cache=True)
+def _ifmap_addr(p, k, ch, kw, sh, sw, h, w, ow):
+    """SCALE-Sim's im2col address of output position ``p``, window entry ``k`` (operand_matrix.py
+    calc_ifmap_elem_addr: windows start at the stride, no padding; −1 past the input's edge)."""
+    orow, ocol = p // ow, p % ow
+    crow, rest = k // (kw * ch), k % (kw * ch)
+    ccol, cch = rest // ch, rest % ch
+    r, c = orow * sh + crow, ocol * sw + ccol
+    if r >= h or c >= w:
+        return -1
+    return (r * w + c) * ch + cch
+
+
+@njit(cache=True)
+def _fetch(a, seen, state):
+    """One demanded word: fetched unless seen in the current epoch; ``state`` = [epoch id, fetches in
+    the epoch, fetches in all, epoch size, position in the sweep, position where the last epoch ended]."""
+    if a < 0:
+        return
+    state[4] += 1
+    if seen[a] != state[0]:
+        seen[a] = state[0]
+        state[2] += 1
+        state[1] += 1
+        if state[1] == state[3]:
+            state[0] += 1
+            state[1] = 0
+            state[5] = state[4]
+
+
+@njit(cache=True)
+def _sweep(dataflow, ch, kh, kw, sh, sw, h, w, oh, ow, rows, cols, seen, state):
+    """One pass of the ifmap demand in SCALE-Sim's order (os and ws: one column fold; is: all folds)."""
+    m, k = oh * ow, kh * kw * ch
+    if dataflow == 0:  # os: row folds of R positions, skewed over K
+        for p0 in range(0, m, rows):
+            rr = min(rows, m - p0)
+            for t in range(k + rr - 1):
+                for r in range(max(0, t - k + 1), min(rr, t + 1)):
+                    _fetch(_ifmap_addr(p0 + r, t - r, ch, kw, sh, sw, h, w, ow), seen, state)
+    elif dataflow == 1:  # ws: row folds of R entries, skewed over the M positions
+        for k0 in range(0, k, rows):
+            rr = min(rows, k - k0)
+            for t in range(m + rr - 1):
+                for r in range(max(0, t - m + 1), min(rr, t + 1)):
+                    _fetch(_ifmap_addr(t - r, k0 + r, ch, kw, sh, sw, h, w, ow), seen, state)
+    else:  # is: column folds of C positions, row folds of R entries (rows flipped), positions in order
+        for p0 in range(0, m, cols):
+            cc = min(cols, m - p0)
+            for k0 in range(0, k, rows):
+                rr = min(rows, k - k0)
+                for kk in range(rr - 1, -1, -1):
+                    for pp in range(cc):
+                        _fetch(_ifmap_addr(p0 + pp, k0 + kk, ch, kw, sh, sw, h, w, ow), seen, state)
+
+
+@njit(cache=True)
+def _epoch_replay(dataflow, ch, kh, kw, sh, sw, h, w, oh, ow, rows, cols, col_folds, epoch):
+    """DRAM words an estimate buffer of ``epoch`` words fetches for the ifmap demand of a layer (os, ws,
+    is: the orders of systolic_compute_{os,ws,is}.py create_ifmap_demand_mat, skews and flips included;
+    gap rows hold no addresses): a word is fetched unless already fetched in the current epoch; after
+    ``epoch`` fetches the epoch ends and everything is forgotten (read_buffer_estimate_bw.py: 50 sets
+    of ⌊size/100⌋ words).
+
+    os and ws repeat the same sweep once per column fold. When an epoch ended inside a sweep, what the
+    buffer holds at the sweep's end is fixed by where that epoch began (the words demanded since), so
+    two sweeps ending with their last epoch begun at the same position start identical futures: from
+    the first such repeat the per-sweep fetches are periodic and the rest is extrapolated, exactly."""
+    seen = np.full(h * w * ch, -1, np.int64)
+    state = np.zeros(6, np.int64)
+    state[3] = epoch
+    sweeps = 1 if dataflow == 2 else col_folds
+    ends = np.full(sweeps, -1, np.int64)  # per sweep: position its last epoch began at (−1: none began)
+    totals = np.zeros(sweeps + 1, np.int64)  # fetches before each sweep
+    for i in range(sweeps):
+        state[4], state[5] = 0, -1
+        _sweep(dataflow, ch, kh, kw, sh, sw, h, w, oh, ow, rows, cols, seen, state)
+        totals[i + 1] = state[2]
+        ends[i] = state[5]
+        if ends[i] >= 0:
+            for j in range(i):
+                if ends[j] == ends[i]:  # sweeps j+1.. repeat from sweep i+1 on with period i − j
+                    period, per = i - j, totals[i + 1] - totals[j + 1]
+                    left = sweeps - 1 - i
+                    q, rem = left // period, left % period
+                    return totals[i + 1] + q * per + (totals[j + 1 + rem] - totals[j + 1])
+    return state[2]
+
+
+@functools.lru_cache(maxsize=4096)
+def replayed_ifmap_reads(geometry: tuple, n: int, rows: int, cols: int, dataflow: int, epoch: int) -> int:
+    """SCALE-Sim's CALC-mode DRAM ifmap reads of one convolution group (``geometry`` as
+    cosim.datapaths.systolic.tiling.gemm_problem builds it, ``n`` filters) on an R × C ``dataflow`` (0
+    os, 1 ws, 2 is) array whose ifmap buffer keeps an ``epoch`` of words; −1 where the replay does not
+    apply (dilation or a batch, which SCALE-Sim's topologies lack)."""
+    ch, kh, kw, sh, sw, dh, dw, _ph, _pw, h, w, oh, ow, batch = geometry
+    if dh != 1 or dw != 1 or batch != 1 or epoch <= 0:
+        return -1
+    col_folds = ceil_div(n, cols) if dataflow != 2 else 1
+    return int(_epoch_replay(dataflow, ch, kh, kw, sh, sw, h, w, oh, ow, rows, cols, col_folds, epoch))
+
+
+def epoch_ifmap_reads(problems, halo, unique, rows, cols, dataflow, timing, ifmap_bytes, word_bytes, n):
+    """Per layer × design: :func:`replayed_ifmap_reads` where SCALE-Sim timing meets a convolution
+    whose input overlaps between windows (``halo`` > 0) and reaches its epoch; −1 elsewhere (the strip
+    formulas of cosim.datapaths.systolic.tiling are exact there). Arguments broadcast to layers ×
+    designs; ``problems`` is the object column of GemmProblems."""
+    shape = np.broadcast_shapes(np.shape(problems), np.shape(rows), np.shape(halo))
+    out = np.full(shape, -1, dtype=np.int64)
+    if problems is None:
+        return out
+    b = [np.broadcast_to(x, shape) for x in (problems, halo, unique, rows, cols, dataflow, timing,
+                                             ifmap_bytes, word_bytes, n)]
+    prob, hal, uni, r, c, df, tm, ib, wb, nn = b
+    ep = epoch_words(ib // np.maximum(wb, 1))
+    want = (tm == 1) & (hal > 0) & (uni >= ep)  # an epoch filled exactly forgets too
+    for idx in zip(*np.nonzero(want)):
+        p = prob[idx]
+        if p is not None and p.geometry:
+            out[idx] = replayed_ifmap_reads(p.geometry, int(nn[idx]), int(r[idx]), int(c[idx]), int(df[idx]),
+                                            int(ep[idx]))
+    return out

@@ -7,20 +7,25 @@ from dataclasses import dataclass
 from cosim.perf import Details
 
 # Below this share of issued math doing useful MACs, a compute-bound GEMM is reported as bound by its
-# tiles (cosim.perf.BOUNDS): a reporting threshold, not a model parameter.
+# tiles (cosim.perf.BOUNDS): a reporting threshold, not a model parameter (where the time split is
+# taken, cosim/attribution.py, the tiles' share exceeds the MACs' exactly below it).
 TILE_BOUND_EFFICIENCY = 0.5
 
 
 def kernel_time_split(overhead: float, compute: float, memory: float, tile_efficiency: float) -> dict[str, float]:
     """A kernel's time is overhead + max(compute, memory) (gemm_timing.py): the overhead's share, and the
-    rest to the roofline side; compute time whose tiles leave most issued math idle counts as ``tiles``
-    (threshold: TILE_BOUND_EFFICIENCY)."""
+    rest to the roofline side; math time splits by the tile efficiency into the useful MACs'
+    (``compute``) and the idle math of padded tiles and part-filled waves (``tiles``)."""
     rest = max(compute, memory)
     total = overhead + rest
     if total <= 0:
         return {"overhead": 1.0}
-    side = "memory" if memory > compute else ("tiles" if tile_efficiency < TILE_BOUND_EFFICIENCY else "compute")
-    return {k: v / total for k, v in (("overhead", overhead), (side, rest)) if v > 0}
+    if memory > compute:
+        parts = (("overhead", overhead), ("memory", rest))
+    else:
+        eff = min(max(tile_efficiency, 0.0), 1.0)
+        parts = (("overhead", overhead), ("compute", rest * eff), ("tiles", rest * (1.0 - eff)))
+    return {k: v / total for k, v in parts if v > 0}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class TensorCoreGemmDetails(Details):
     memory_us: float
     overhead_us: float
     tile_efficiency: float = 1.0  # useful MACs over the math the tiles and waves issue
+    act_skipping: bool = False  # dual-side: activation zeros skipped (only where faster than not)
+    act_imbalance: float = 1.0  # busiest lane / mean lane of a skipping step (1.0 without skipping)
 
     def time_split(self):
         return kernel_time_split(self.overhead_us, self.compute_us, self.memory_us, self.tile_efficiency)

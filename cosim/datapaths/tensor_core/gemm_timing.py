@@ -8,6 +8,16 @@ The model, per candidate CTA tile (``tr`` weight rows x ``tt`` tokens, ``k_step`
   mma_efficiency), where speedup = m/n for a supported N:M pattern (2 for 2:4), and feed = bytes the
   SM loads for the step (the weight tile, compressed to n/m with ceil(log2 m)-bit indices per kept
   weight, plus the token tile) / ``feed_bytes_per_cycle_per_sm`` (the roofline of one SM against L2);
+* **activation skipping** (dual-side sparsity, ``act_density`` < 1; the bitmap-encoded dual-side
+  sparse tensor core of Wang et al., "Dual-side Sparse Tensor Core", ISCA 2021): every output lane
+  (weight row × token) of the tile walks only the slots of the step whose activation is nonzero, but
+  the CTA's warps meet at a barrier every main-loop step (the multistage shared-memory pipeline of
+  cuBLAS/CUTLASS kernels advances one k-step per barrier), so a step lasts as long as its busiest
+  lane: math × E[max of ``lanes`` Binomial(slots, act_density)] / slots (:func:`act_step_density`,
+  activations zero independently — the statistical model of ``act_density``; independent lanes
+  over-estimate the max of correlated ones, so this is an upper bound on the cycles). The feed
+  carries the nonzero activations plus their bitmap, 1 bit per activation (Wang et al.'s encoding);
+  DRAM and L2 traffic stay dense. The speedup can so never exceed 1/act_density;
 * tiles run in **waves** over the SMs (one CTA per SM, the 200+ KiB shared-memory tiles of Hopper
   GEMMs): ``⌈tiles / SMs⌉`` waves of (steps · step + epilogue), the epilogue storing the tile;
 * **split-K** when the tiles fill at most half the SMs and K is deep: K split s ways, partial sums
@@ -31,11 +41,13 @@ the free parameters are fitted in cosim/hw/data/h100_calibration.yaml.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from cosim.hw.stc_spec import GemmKernelSpec
+from cosim.sparsity import expected_max_binomial
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ class GemmProblem:
     out_bytes: float = 2.0
     speedup: float = 1.0  # math speedup of the N:M pattern run (m/n), 1 = dense
     metadata_bits: float = 0.0  # index bits per kept weight
-    act_density: float = 1.0  # dual-side sparsity: fraction of activation work kept
+    act_density: float = 1.0  # dual-side sparsity: fraction of activations nonzero (skipped when < 1)
     # Compulsory operand sizes in elements, where they differ from the GEMM view (0 = groups·rows·k and
     # groups·k·tokens): a convolution reads its input tensor, not the 9x larger im2col matrix (the
     # expansion happens on chip); a batched activation product has a second operand per batch element.
@@ -80,6 +92,8 @@ class GemmTiming:
     dram_read_bytes: float
     dram_write_bytes: float
     l2_resident: bool  # every operand served by L2
+    act_step_density: float = 1.0  # step math kept by activation skipping (busiest lane / slots)
+    act_bitmap_bytes: float = 0.0  # activation bitmap bytes fed into the SMs (dual-side skipping)
 
 
 @dataclass(frozen=True)
@@ -133,23 +147,45 @@ def dense_footprint_bytes(p: GemmProblem) -> float:
     return w + x + p.groups * p.rows * p.tokens * p.out_bytes
 
 
+@functools.lru_cache(maxsize=4096)
+def act_step_density(act_density: float, slots: int, lanes: int) -> float:
+    """Share of a main-loop step's math that activation skipping keeps: the busiest of ``lanes``
+    output lanes, each with ``slots`` multiply slots per step, every activation nonzero with
+    probability ``act_density`` — E[max of Binomial(slots, act_density)] / slots (≥ act_density;
+    1.0 without skipping)."""
+    if act_density >= 1.0 or slots <= 0:
+        return 1.0
+    return expected_max_binomial(slots, act_density, max(lanes, 1)) / slots
+
+
+def act_lanes(p: GemmProblem, tr: int, tt: int) -> int:
+    """Output lanes whose work differs under activation skipping: with dense weights every weight row
+    reads the same activations, so a tile's lanes are its tokens; an N:M row picks its own activations
+    (by its indices), so each (row, token) pair is a lane."""
+    return tt if p.speedup <= 1.0 else tr * tt
+
+
 def _tile_plan(p: GemmProblem, spec: Any, kern: GemmKernelSpec, tr: int, tt: int) -> dict[str, Any]:
     """Cycles of one tile choice (at any clock), before memory and power."""
     sms = spec.sm_count
     tk = kern.k_step
-    macs_per_cycle = spec.macs_per_cycle_per_sm[p.precision] * p.speedup / p.act_density * kern.mma_efficiency
+    macs_per_cycle = spec.macs_per_cycle_per_sm[p.precision] * p.speedup * kern.mma_efficiency
     tiles = p.groups * (-(-p.rows // tr)) * (-(-p.tokens // tt))
     k_steps = -(-p.k // tk)
     kept = tr * tk / p.speedup
-    step_feed = kept * p.weight_bytes + kept * p.metadata_bits / 8.0 + tt * tk * p.act_bytes * p.act_density
-    step = max(tr * tt * tk / macs_per_cycle, step_feed / spec.feed_bytes_per_cycle_per_sm)
+    skip = p.act_density < 1.0
+    kept_act = act_step_density(p.act_density, math.ceil(tk / p.speedup - 1e-9), act_lanes(p, tr, tt))
+    bitmap = tt * tk / 8.0 if skip else 0.0  # 1 bit per activation of the step's token tile
+    step_feed = kept * p.weight_bytes + kept * p.metadata_bits / 8.0 + tt * tk * p.act_bytes * p.act_density + bitmap
+    step = max(tr * tt * tk / macs_per_cycle * kept_act, step_feed / spec.feed_bytes_per_cycle_per_sm)
     if p.tokens % tt:
         step *= kern.partial_tile_penalty
     epilogue = tr * tt * p.out_bytes / spec.feed_bytes_per_cycle_per_sm
     waves = wave_count(tiles, sms)
     plan = {"tile": (tr, tt), "tiles": tiles, "k_steps": k_steps, "split": 1, "mode": "data-parallel",
             "waves": waves, "fixup_s": 0.0, "reduce_bytes": 0.0,
-            "cycles": waves * (k_steps * step + epilogue), "feed_bytes": tiles * k_steps * step_feed}
+            "cycles": waves * (k_steps * step + epilogue), "feed_bytes": tiles * k_steps * step_feed,
+            "act_step_density": kept_act, "bitmap_bytes": tiles * k_steps * bitmap}
     if kern.split_k_min_k_steps and 2 * tiles <= sms and k_steps >= kern.split_k_min_k_steps:
         split = max(2, min(sms // tiles, k_steps // kern.split_k_steps_per_split))
         plan.update(split=split, mode="split-k", waves=1, cycles=-(-k_steps // split) * step + epilogue)
@@ -215,6 +251,7 @@ def gemm_timing(p: GemmProblem, spec: Any, kern: GemmKernelSpec, energy: Mapping
                 split_k=plan["split"], mode=plan["mode"], bound="compute" if compute_s >= memory_s else "memory",
                 executed_macs=p.groups * p.rows * p.tokens * p.k / p.speedup * p.act_density,
                 feed_bytes=plan["feed_bytes"], dram_read_bytes=dram_r, dram_write_bytes=dram_w,
-                l2_resident=l2_resident)
+                l2_resident=l2_resident, act_step_density=plan["act_step_density"],
+                act_bitmap_bytes=plan["bitmap_bytes"])
     assert best is not None
     return best

@@ -19,7 +19,10 @@ What sparsity does here (DESIGN.md: each feature says what it saves):
   ``unsupported_pattern: error``, stops with a one-line error naming the layer.
 * channel sparsity removes whole filters: the GEMM shrinks to the filters kept (any datapath gains).
 * only the weights are sparse, unless ``dual_side_sparse``: then activation zeros are skipped too, by
-  ``act_density`` (a statistical model).
+  ``act_density`` (a statistical model), with the imbalance and bitmap metadata of
+  gemm_timing.py's activation skipping: each step waits for its busiest lane, so the speedup stays
+  below 1/act_density. The kernel runs with skipping or without, whichever is faster
+  (``details.act_skipping``); the kernel library is the weights' (cuBLAS-like for dense weights).
 
 Vector layers (norm, act, softmax, add, pool, concat, embedding) are memory-bound kernels: a per-kernel
 overhead plus max(bytes / bandwidth, element ops / vector lanes).
@@ -31,6 +34,7 @@ the layer's precision x the pattern's speedup x cycles).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -98,7 +102,7 @@ def layer_problem(layer: Layer, spec: SparseTensorCoreSpec) -> tuple[PatternRun,
     # A declared format runs as itself (cosim.precision.check_precision refuses one the chip lacks).
     precision = layer.number_format or spec.precision_for_bits(max(layer.weight_bits, layer.act_bits))
     act_density = layer.act_density if spec.dual_side_sparse else 1.0
-    sparse_run = run.speedup > 1.0 or act_density < 1.0
+    sparse_run = run.speedup > 1.0
     problem = GemmProblem(
         groups=layer.groups, rows=run.rows, tokens=layer.gemm_m, k=layer.gemm_k, precision=precision,
         weight_bytes=layer.weight_bits / 8.0, act_bytes=layer.act_bits / 8.0, out_bytes=layer.out_bits / 8.0,
@@ -131,6 +135,11 @@ def layer_perf(layer: Layer, spec: SparseTensorCoreSpec, residency: Residency | 
     run, problem, sparse_run = plan or layer_problem(layer, spec)
     kernel = spec.sparse_kernel if sparse_run else spec.dense_kernel
     t = gemm_timing(problem, spec, kernel, table_for(spec), residency)
+    if problem.act_density < 1.0:  # activation skipping only where it pays (bitmap feed, imbalance)
+        plain = dataclasses.replace(problem, act_density=1.0)
+        t_plain = gemm_timing(plain, spec, kernel, table_for(spec), residency)
+        if t_plain.time_s <= t.time_s:
+            problem, t = plain, t_plain
     return _gemm_perf(layer, spec, run, problem, t, sparse_run)
 
 
@@ -142,11 +151,12 @@ def _gemm_perf(layer: Layer, spec: SparseTensorCoreSpec, run: PatternRun, p: Gem
     macs = layer.macs
     density = layer.weight_sparsity.density if layer.has_weights else 1.0
     effectual = round(macs * density * (layer.act_density if spec.dual_side_sparse else 1.0))
+    skipping = p.act_density < 1.0
     executed = math.ceil(t.executed_macs - 1e-9)  # a partial N:M group still takes a MAC slot
     out_bytes = round(p.groups * p.rows * p.tokens * p.out_bytes)
     feed = round(t.feed_bytes)
     kept = p.groups * p.rows * p.k / p.speedup
-    metadata = round(kept * p.metadata_bits / 8.0)
+    metadata = round(kept * p.metadata_bits / 8.0 + t.act_bitmap_bytes)
     peak = spec.sm_count * spec.macs_per_cycle_per_sm[p.precision] * p.speedup / p.act_density
     tr, tt = t.tile
     tile_fill = (p.rows * p.tokens) / ((-(-p.rows // tr) * tr) * (-(-p.tokens // tt) * tt))
@@ -177,7 +187,8 @@ def _gemm_perf(layer: Layer, spec: SparseTensorCoreSpec, run: PatternRun, p: Gem
             waves=t.waves, k_steps=t.k_steps, split_k=t.split_k, mode=t.mode, bound=t.bound,
             l2_resident=t.l2_resident, time_us=t.time_s * 1e6, compute_us=t.compute_s * 1e6,
             memory_us=t.memory_s * 1e6, overhead_us=t.overhead_s * 1e6,
-            tile_efficiency=tile_fill * min(1.0, busy / slots)),
+            tile_efficiency=tile_fill * min(1.0, busy / slots), act_skipping=skipping,
+            act_imbalance=t.act_step_density / p.act_density if skipping else 1.0),
     )
 
 
