@@ -54,10 +54,22 @@ def _spec(chip: dict, dataflow: str = "ws", dram_gb_per_s: float = 10.0) -> Syst
                         energy=EnergySpec(technology_nm=chip["node_nm"], leakage_model="area"))
 
 
+def _published_core_mm2(chip: dict) -> float:
+    """The chip's core area: as published (scope: core), or its die less the published I/O share."""
+    if chip.get("scope", "core") == "die":
+        return float(chip["area_mm2"]) * (1.0 - float(chip["io_share"]))
+    return float(chip["area_mm2"])
+
+
 def area_rows() -> list[Row]:
-    """Silicon area of each chip: cosim's MACs + registers + SRAM vs the published core or die."""
-    return [Row(f"area {c['name']}", "mm2", sum(systolic_area_mm2(_spec(c)).values()), float(c["area_mm2"]),
-                c["source"]) for c in _chips()]
+    """Silicon area of each chip, core to core: cosim's MACs + registers + SRAM + uncore vs the
+    published core (a die less its published I/O share)."""
+    out = []
+    for c in _chips():
+        what = "core" if c.get("scope", "core") == "core" else f"core (die less I/O {c['io_share']:.0%})"
+        out.append(Row(f"area {c['name']} {what}", "mm2", sum(systolic_area_mm2(_spec(c)).values()),
+                       _published_core_mm2(c), c["source"]))
+    return out
 
 
 def power_rows() -> list[Row]:

@@ -1,10 +1,13 @@
 """Area model (cosim/hw/area.py): hand-checked components and monotonic properties."""
 
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
+from cosim.errors import CosimError
 from cosim.hw.area import (board_fraction, fpga_area_mm2, mac_area_um2, node_area_factor, sram_area_um2,
-                           systolic_area_mm2, tensor_core_area_mm2)
+                           sram_cells_um2, systolic_area_mm2, tensor_core_area_mm2)
+from cosim.hw.area_scaling import sram_cell_um2
 from cosim.hw.spec import PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
 
 
@@ -18,15 +21,45 @@ def test_mac_is_horowitz_multiplier_plus_adder():
     assert mac_area_um2(16) == 4 * 282.0 + 137.0
 
 
-def test_node_factor_is_one_at_45nm_and_quadratic():
+def test_node_factor_is_one_at_45nm_and_stillmaker_baas_at_tabulated_nodes():
     assert node_area_factor(45.0) == 1.0
-    assert abs(node_area_factor(90.0) - 4.0) < 1e-12
+    assert node_area_factor(65.0) == pytest.approx(1.5) and node_area_factor(7.0) == pytest.approx(0.059)
+    assert node_area_factor(90.0) == pytest.approx(2.8)  # classical (90/45)^2 would say 4
+
+
+def test_sram_cells_take_the_published_cell_of_the_node():
+    assert sram_cell_um2(45.0) == pytest.approx(0.346) and sram_cell_um2(28.0) == pytest.approx(0.127)
+    # 32 KiB of cells at 65 nm: 262144 bits x 0.57 um2 / 0.6 array efficiency
+    assert sram_cells_um2(262144, node_nm=65.0) == pytest.approx(262144 * 0.57 / 0.6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(3.0, 180.0), st.floats(1.0, 1.5))
+def test_area_scaling_is_monotone_in_the_node(node, grow):
+    bigger = min(180.0, node * grow)
+    assert node_area_factor(bigger) >= node_area_factor(node) > 0
+    assert sram_cell_um2(bigger) >= sram_cell_um2(node) > 0
 
 
 def test_every_component_positive():
     parts = systolic_area_mm2(_spec())
-    assert set(parts) == {"mac", "registers", "sram_ifmap", "sram_filter", "sram_ofmap"}
+    assert set(parts) == {"mac", "registers", "sram_ifmap", "sram_filter", "sram_ofmap", "uncore", "uncore_placement"}
     assert all(v > 0 for v in parts.values())
+
+
+def test_uncore_is_clock_tree_control_and_filler_as_cited():
+    parts = systolic_area_mm2(_spec())
+    logic = parts["mac"] + parts["registers"]
+    clock = logic * 2.27 / (20.14 + 12.43)  # DianNao Table 6
+    filler = (logic + clock) * 26.85 / (20.14 + 12.43 + 2.27)
+    assert parts["uncore_placement"] == pytest.approx(filler)
+    total = sum(parts.values())
+    assert parts["uncore"] - clock == pytest.approx(0.02 * total)  # control: 2 % of the core (TPU v1)
+
+
+def test_node_outside_the_model_is_an_input_error():
+    with pytest.raises(CosimError, match="technology node"):
+        node_area_factor(1.0)
 
 
 def test_more_banks_cost_area():
@@ -123,3 +156,29 @@ def test_fpga_area_follows_the_resources_used():
     more = fpga_area_mm2(spec, {"lut": 2000, "dsp": 10, "bram36": 4})
     assert sum(more.values()) > sum(few.values()) > 0
     assert board_fraction(spec, {"dsp": spec.device.dsp / 2, "lut": 10}) == 0.5
+
+
+@pytest.mark.parametrize("fmt, adders, flops", [("bitmap", 80, 64), ("csr", 16, 32), ("rle", 21, 21), ("nm", 0, 2)])
+def test_compressed_format_decoders_at_each_weight_port(fmt, adders, flops):
+    from dataclasses import replace
+    from cosim.hw.spec import SparseFeatures
+
+    spec = replace(_spec(rows=4, cols=8), sparsity=SparseFeatures(compressed_format=fmt))
+    per_port_um2 = adders * 137.0 / 32 + flops * 4.522  # Horowitz adder bit, FreePDK45 DFF bit, 45 nm
+    assert systolic_area_mm2(spec)["sparse_decoder"] == pytest.approx(8 * per_port_um2 / 1e6)  # ws: 8 columns
+    is_spec = replace(spec, pe_array=replace(spec.pe_array, dataflow="is"))
+    assert systolic_area_mm2(is_spec)["sparse_decoder"] == pytest.approx(4 * per_port_um2 / 1e6)  # is: 4 rows
+    assert "sparse_decoder" not in systolic_area_mm2(_spec())
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 128), st.integers(1, 128), st.sampled_from(["bitmap", "csr", "rle", "nm"]),
+       st.sampled_from(["os", "ws", "is"]))
+def test_a_compressed_format_never_lowers_area(rows, cols, fmt, dataflow):
+    from dataclasses import replace
+    from cosim.hw.spec import SparseFeatures
+
+    base = _spec(rows, cols)
+    base = replace(base, pe_array=replace(base.pe_array, dataflow=dataflow))
+    more = replace(base, sparsity=SparseFeatures(compressed_format=fmt))
+    assert sum(systolic_area_mm2(more).values()) > sum(systolic_area_mm2(base).values())

@@ -158,3 +158,42 @@ def test_the_tour_space_front_trades_latency_energy_and_area(tmp_path):
     for row in front:  # a design that dominated every other would be the only one on the front
         assert not (row <= front).all(axis=1).all()
     assert np.isfinite(front).all()
+
+
+def test_leakage_density_follows_the_node_from_the_measured_point():
+    from cosim.hw.area_scaling import logic_area_factor
+    from cosim.hw.scaling import relative_energy_per_op
+    from cosim.hw.static_power import node_leakage_factor
+
+    assert node_leakage_factor(40, 40) == pytest.approx(1.0)
+    # 65 nm: Stillmaker & Baas energy factor over their area factor, from the 40 nm Aladdin point
+    want = 11.06 * (relative_energy_per_op(65) / relative_energy_per_op(40)) / (logic_area_factor(65) / logic_area_factor(40))
+    assert leakage_mw_per_mm2("logic", 65) == pytest.approx(want, rel=1e-3)
+    assert leakage_mw_per_mm2("whitespace", 7) == 0.0
+
+
+def test_placement_filler_takes_area_but_does_not_leak():
+    spec = _spec()
+    parts = systolic_area_mm2(spec)
+    assert parts["uncore_placement"] > 0
+    assert leakage_by_component_mw(parts, 45)["uncore_placement"] == 0.0
+    assert leakage_by_component_mw(parts, 45)["uncore"] > 0
+
+
+def test_fpga_static_power_is_the_powered_fabric_times_leakage_density():
+    """UG440: logic, DSP and clock are always powered; block RAM / UltraRAM only where used."""
+    from cosim.hw.area import fpga_area_mm2
+    from cosim.hw.static_power import fpga_static_power_mw
+
+    spec = cosim.load_accelerator("zcu104-finn-sparse")
+    dev = spec.device
+    few = {"lut": 1000.0, "dsp": 10.0, "bram36": 4.0}
+    more_bram = {**few, "bram36": 40.0}
+    powered = fpga_area_mm2(spec, {"lut": dev.lut, "dsp": dev.dsp, "bram36": 4.0})
+    want = sum(powered.values()) * leakage_mw_per_mm2("logic", 16)  # every fabric tile: the logic class
+    assert fpga_static_power_mw(spec, few) == pytest.approx(want)
+    assert fpga_static_power_mw(spec, more_bram) > fpga_static_power_mw(spec, few) > 0
+    # unused LUTs leak too: a design using more of them pays no more static power
+    assert fpga_static_power_mw(spec, {**few, "lut": 2000.0}) == pytest.approx(fpga_static_power_mw(spec, few))
+    fixed = replace(spec, energy=replace(spec.energy, leakage_model="fixed", leakage_mw=5.0))
+    assert fpga_static_power_mw(fixed, few) == 5.0

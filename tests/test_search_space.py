@@ -73,6 +73,9 @@ def test_default_cosearch_space_covers_every_datapath_kind():
     assert {"resnet50", "bert-base", "digits-cnn"} <= workloads
     patterns = {v for c in space.candidates for d in c.dims if d.path == "pruning.sparsity" for v in d.values}
     assert {"dense", "2:4"} <= patterns and any(p.startswith(k) for p in patterns for k in ("block", "channel"))
+    # every design has a price: the default fronts trade latency and energy against silicon area
+    assert "area_mm2" in space.objectives
+    assert any(c.metric == "accuracy_proxy_weight_norm" and c.min is not None for c in space.constraints)
 
 
 @pytest.mark.parametrize("change, message", [

@@ -2,22 +2,32 @@
 tensor cores (published die area, or the same component estimate for an accelerator-like engine) and
 FPGA designs (the fabric their resources occupy, and the fraction of the board they use).
 
-Action-independent component areas × counts, the same habit as the energy tables. Defaults are at
-45 nm and are scaled to ``spec.energy.technology_nm`` by the classical ∝ node² rule (Dennard et al.,
-JSSC 1974; an upper bound below ~20 nm where SRAM and wires scale worse, stated, not fitted).
+Action-independent component areas × counts, the same habit as the energy tables. Logic defaults are
+at 45 nm and scale to ``spec.energy.technology_nm`` by Stillmaker & Baas's published area factors;
+SRAM cells take each node's published bit cell (cosim/hw/area_scaling.py, sources there).
 
 Sources (45 nm):
 * MAC: M. Horowitz, "Computing's energy problem", ISSCC 2014, Fig. 1.1.9: 8-bit integer multiply
   282 µm², 32-bit integer add 137 µm². A b-bit multiplier scales as b² (array multiplier), the
   32-bit accumulating adder is kept at every precision.
 * Registers: NanGate FreePDK45 Open Cell Library DFF_X1, 4.522 µm² per bit.
-* SRAM cell: 0.346 µm² 6T bit cell (Intel 45 nm, Mistry et al., IEDM 2007). Array efficiency and
+* SRAM cell: the node's published 6T bit cell (cosim/hw/area_scaling.py; 0.346 µm² at Intel 45 nm,
+  Mistry et al., IEDM 2007). Array efficiency and
   the per-bank periphery (decoders, sense amps) below are CACTI-like ASSUMPTIONS
   (``SRAM_ARRAY_EFFICIENCY``, ``SRAM_BANK_PERIPHERY_UM2``) awaiting a fit to published macros; each
   extra port beyond two adds a wordline/bitline pair (+``SRAM_AREA_PER_EXTRA_PORT`` of the cells).
   Banking also costs the H-tree that routes a word to every bank: cosim/hw/sram_wires.py.
-* Sparse features (each states its overhead; cosim/hw/data/sparse_overheads.yaml holds the figures
-  with their sources): a fraction of the PE array (MACs + registers) per feature.
+* Uncore (what a real core carries beside its datapath), from the layout breakdown of DianNao
+  (T. Chen et al., ASPLOS 2014, Table 6: combinational 20.14 %, registers 12.43 %, clock network
+  2.27 %, filler cells 26.85 % of the 3.02 mm² layout) and the TPU v1 floorplan (Jouppi et al.,
+  ISCA 2017, Fig. 2: control 2 % of the die): ``uncore`` is the clock tree (2.27 / (20.14 + 12.43)
+  of the logic: MACs, registers, sparse logic) plus control (2 % of the core);
+  ``uncore_placement`` the standard-cell rows' filler (26.85 / (20.14 + 12.43 + 2.27) of the placed
+  logic and clock tree; it does not leak). SRAM macros carry no filler. I/O pads and PHYs are a
+  die's, not a core's: a design's area is its core.
+* Sparse features (each states its overhead; cosim/hw/sparse_overheads.py holds the figures with
+  their sources): a fraction of the PE array (MACs + registers) per feature, and the compressed
+  format's decoders at the array's ports (a structural estimate in adder and flip-flop bits).
 * Sparse tensor cores: the chip's published die area (``die_area_mm2``, GPU presets cite it); an
   accelerator-like engine without one is estimated from its MACs, shared memory and L2 as above.
 * FPGA designs: each used resource × the silicon of its function at the device's node (DSP48E2: a
@@ -32,6 +42,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import math
+
+from cosim.hw.area_scaling import logic_area_factor, sram_cell_um2
+from cosim.hw.sparse_overheads import decoder_bits, decoder_ports
 from cosim.hw.spec import SramSpec, SystolicSpec
 from cosim.hw.sram_wires import htree_area_um2
 
@@ -39,7 +53,6 @@ REFERENCE_NODE_NM = 45.0
 MULT_8BIT_UM2 = 282.0  # Horowitz ISSCC 2014, 45 nm
 ADD_32BIT_UM2 = 137.0  # Horowitz ISSCC 2014, 45 nm
 DFF_UM2_PER_BIT = 4.522  # NanGate FreePDK45 DFF_X1
-SRAM_CELL_UM2 = 0.346  # Mistry et al., IEDM 2007 (Intel 45 nm 6T cell)
 SRAM_ARRAY_EFFICIENCY = 0.6  # ASSUMPTION: cell area / macro area (CACTI-typical 0.5-0.7)
 SRAM_BANK_PERIPHERY_UM2 = 5000.0  # ASSUMPTION: decoders + sense amps per bank
 SRAM_AREA_PER_EXTRA_PORT = 0.3  # ASSUMPTION: cell growth per port beyond two
@@ -55,10 +68,16 @@ URAM_BITS = 288 * 1024  # UG573
 
 UM2_PER_MM2 = 1e6
 
+# Uncore shares (module docstring): DianNao layout, Chen et al. ASPLOS 2014 Table 6; TPU v1 Fig. 2.
+DIANNAO_COMB, DIANNAO_REG, DIANNAO_CLOCK, DIANNAO_FILLER = 20.14, 12.43, 2.27, 26.85  # % of the layout
+CLOCK_TREE_PER_LOGIC = DIANNAO_CLOCK / (DIANNAO_COMB + DIANNAO_REG)
+FILLER_PER_PLACED = DIANNAO_FILLER / (DIANNAO_COMB + DIANNAO_REG + DIANNAO_CLOCK)
+CONTROL_SHARE_OF_CORE = 0.02  # TPU v1 floorplan (Jouppi et al., ISCA 2017, Fig. 2): control 2 %
+
 
 def node_area_factor(node_nm: float) -> float:
-    """Area at ``node_nm`` relative to 45 nm (dimensionless): (node/45)², classical scaling."""
-    return (node_nm / REFERENCE_NODE_NM) ** 2
+    """Logic area at ``node_nm`` relative to 45 nm (dimensionless): Stillmaker & Baas 2017."""
+    return logic_area_factor(node_nm)
 
 
 def mac_area_um2(mac_bits: int) -> float:
@@ -66,15 +85,27 @@ def mac_area_um2(mac_bits: int) -> float:
     return MULT_8BIT_UM2 * (mac_bits / 8.0) ** 2 + ADD_32BIT_UM2
 
 
-def sram_cells_um2(bits: float, ports: int = 2) -> float:
-    """Bit cells of an SRAM array at 45 nm, µm²: cells / array efficiency × growth per extra port."""
-    return bits * SRAM_CELL_UM2 / SRAM_ARRAY_EFFICIENCY * (1.0 + SRAM_AREA_PER_EXTRA_PORT * max(0, ports - 2))
+def sram_cells_um2(bits: float, ports: int = 2, node_nm: float = REFERENCE_NODE_NM) -> float:
+    """Bit cells of an SRAM array at ``node_nm``, µm²: cells / array efficiency × growth per extra port."""
+    return bits * sram_cell_um2(node_nm) / SRAM_ARRAY_EFFICIENCY * (1.0 + SRAM_AREA_PER_EXTRA_PORT * max(0, ports - 2))
 
 
-def sram_area_um2(sram: SramSpec) -> float:
-    """One SRAM buffer at 45 nm, µm²: cells + periphery per bank + the H-tree between the banks."""
-    cells = sram_cells_um2(sram.size_bytes * 8, sram.ports)
-    return cells + sram.banks * SRAM_BANK_PERIPHERY_UM2 + htree_area_um2(sram, cells)
+def sram_area_um2(sram: SramSpec, node_nm: float = REFERENCE_NODE_NM) -> float:
+    """One SRAM buffer at ``node_nm``, µm²: cells + periphery per bank (logic, scaled as logic) + the
+    H-tree between the banks (its length follows the cells, its pitch the logic's linear scale)."""
+    f = logic_area_factor(node_nm)
+    cells = sram_cells_um2(sram.size_bytes * 8, sram.ports, node_nm)
+    return cells + sram.banks * SRAM_BANK_PERIPHERY_UM2 * f + htree_area_um2(sram, cells) * math.sqrt(f)
+
+
+def uncore_mm2(logic_mm2: float, core_mm2: float) -> dict[str, float]:
+    """Uncore of a core whose logic (MACs, registers, sparse logic) takes ``logic_mm2`` and whose
+    datapath (logic + SRAM) ``core_mm2``: ``uncore`` (clock tree + control) and ``uncore_placement``
+    (standard-cell filler), mm² (module docstring)."""
+    clock = CLOCK_TREE_PER_LOGIC * logic_mm2
+    filler = FILLER_PER_PLACED * (logic_mm2 + clock)
+    control = CONTROL_SHARE_OF_CORE / (1.0 - CONTROL_SHARE_OF_CORE) * (core_mm2 + clock + filler)
+    return {"uncore": clock + control, "uncore_placement": filler}
 
 
 def sparse_overhead_fraction(features: Any) -> dict[str, float]:
@@ -85,10 +116,19 @@ def sparse_overhead_fraction(features: Any) -> dict[str, float]:
     return {name: o.area_fraction for name, o in overheads(features).items() if o.area_fraction > 0}
 
 
+def decoder_area_um2(features: Any, ports: int) -> float:
+    """The compressed format's decoders at ``ports`` array ports, µm² at 45 nm: full-adder bits
+    (Horowitz's 32-bit adder / 32) and flip-flop bits (cosim/hw/sparse_overheads.py, DECODER_BITS)."""
+    adder_bits, flop_bits = decoder_bits(features)
+    return ports * (adder_bits * ADD_32BIT_UM2 / 32.0 + flop_bits * DFF_UM2_PER_BIT)
+
+
 def systolic_area_mm2(spec: SystolicSpec) -> dict[str, float]:
     """Area by component of a systolic design at its node, mm² (keys: mac, registers, one per sparse
-    feature it has (sparse_*), sram_<name>)."""
-    scale = node_area_factor(spec.energy.technology_nm) / UM2_PER_MM2
+    feature it has (sparse_*, sparse_decoder for a compressed format), sram_<name>, uncore,
+    uncore_placement)."""
+    node = spec.energy.technology_nm
+    scale = node_area_factor(node) / UM2_PER_MM2
     pes = spec.pe_array.rows * spec.pe_array.cols
     parts = {
         "mac": pes * mac_area_um2(spec.pe_array.mac_bits) * scale,
@@ -97,8 +137,14 @@ def systolic_area_mm2(spec: SystolicSpec) -> dict[str, float]:
     pe_array = parts["mac"] + parts["registers"]
     for name, frac in sparse_overhead_fraction(spec.sparsity).items():
         parts[name] = frac * pe_array
+    decoder = decoder_area_um2(spec.sparsity, decoder_ports(spec.pe_array.rows, spec.pe_array.cols,
+                                                            spec.pe_array.dataflow))
+    if decoder > 0:
+        parts["sparse_decoder"] = decoder * scale
+    logic = sum(parts.values())
     for name, buf in spec.sram_buffers().items():
-        parts[f"sram_{name}"] = sram_area_um2(buf) * scale
+        parts[f"sram_{name}"] = sram_area_um2(buf, node) / UM2_PER_MM2
+    parts.update(uncore_mm2(logic, sum(parts.values())))
     return parts
 
 
@@ -108,18 +154,21 @@ PRECISION_BITS = {"int4": 4, "int8": 8, "fp8": 8, "fp16": 16, "bf16": 16, "fp32"
 def tensor_core_area_mm2(spec: Any) -> dict[str, float]:
     """Area by component of a sparse-tensor-core design, mm²: ``die`` (the published die area) when the
     spec gives ``die_area_mm2``; otherwise its MACs at the widest listed precision, shared memory and
-    L2 (keys mac, sparse_*, sram_<name>), as for a systolic array."""
+    L2 (keys mac, sparse_*, sram_<name>, uncore, uncore_placement), as for a systolic array."""
     if spec.die_area_mm2 > 0:
         return {"die": float(spec.die_area_mm2)}
-    scale = node_area_factor(spec.energy.technology_nm) / UM2_PER_MM2
+    node = spec.energy.technology_nm
+    scale = node_area_factor(node) / UM2_PER_MM2
     # The multipliers are shared by the precisions: the largest (count × MAC area) among them.
     mac_um2 = max(spec.sm_count * n * mac_area_um2(min(PRECISION_BITS[p], 16))
                   for p, n in spec.macs_per_cycle_per_sm.items())
     parts = {"mac": mac_um2 * scale}
     for name, frac in sparse_overhead_fraction(spec.sparsity).items():
         parts[name] = frac * parts["mac"]
+    logic = sum(parts.values())
     for name, buf in spec.sram_buffers().items():
-        parts[f"sram_{name}"] = sram_area_um2(buf) * scale
+        parts[f"sram_{name}"] = sram_area_um2(buf, node) / UM2_PER_MM2
+    parts.update(uncore_mm2(logic, sum(parts.values())))
     return parts
 
 
@@ -127,11 +176,12 @@ def fpga_tile_um2(node_nm: float) -> dict[str, float]:
     """Silicon of one LUT, DSP slice, BRAM36 and URAM at ``node_nm``, µm² (module docstring)."""
     f = node_area_factor(node_nm)
     a, b = DSP_MULT_BITS
-    dsp = MULT_8BIT_UM2 * (a * b) / 64.0 + ADD_32BIT_UM2 * DSP_ACC_BITS / 32.0 + DSP_ACC_BITS * DFF_UM2_PER_BIT
-    lut = (sram_cells_um2(LUT_CONFIG_BITS) + LUT_FLIPFLOPS * DFF_UM2_PER_BIT) / (1.0 - FPGA_SOFT_ROUTING_SHARE)
-    bram = sram_cells_um2(BRAM36_BITS) + SRAM_BANK_PERIPHERY_UM2
-    uram = sram_cells_um2(URAM_BITS) + SRAM_BANK_PERIPHERY_UM2
-    return {"lut": lut * f, "dsp": dsp * f, "bram36": bram * f, "uram": uram * f}
+    dsp = (MULT_8BIT_UM2 * (a * b) / 64.0 + ADD_32BIT_UM2 * DSP_ACC_BITS / 32.0 + DSP_ACC_BITS * DFF_UM2_PER_BIT) * f
+    lut_bits = sram_cells_um2(LUT_CONFIG_BITS, node_nm=node_nm)
+    lut = (lut_bits + LUT_FLIPFLOPS * DFF_UM2_PER_BIT * f) / (1.0 - FPGA_SOFT_ROUTING_SHARE)
+    bram = sram_cells_um2(BRAM36_BITS, node_nm=node_nm) + SRAM_BANK_PERIPHERY_UM2 * f
+    uram = sram_cells_um2(URAM_BITS, node_nm=node_nm) + SRAM_BANK_PERIPHERY_UM2 * f
+    return {"lut": lut, "dsp": dsp, "bram36": bram, "uram": uram}
 
 
 def fpga_area_mm2(spec: Any, used: Mapping[str, float]) -> dict[str, float]:

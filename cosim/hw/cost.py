@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from cosim.hw.area import board_fraction, fpga_area_mm2, spec_area_mm2
-from cosim.hw.static_power import static_power_mw
+from cosim.hw.static_power import fpga_static_power_mw, static_power_mw
 
 # Spec fields (dotted prefixes) the area and static power of a design depend on, by kind: designs
 # that agree on them share one computation.
@@ -57,7 +57,7 @@ def design_costs(d: Any, perf: Any = None) -> DesignCosts:
             p = fpga_area_mm2(spec, used) if used else {"fpga_unbuilt": math.nan}
             parts.append(p)
             board[j] = board_fraction(spec, used) if used else math.nan
-            static[j] = static_power_mw(spec, p) if used else float(spec.energy.leakage_mw)
+            static[j] = fpga_static_power_mw(spec, used) if used else float(spec.energy.leakage_mw)
         index = np.arange(n)
     else:
         firsts, index = d.group(AREA_FIELDS.get(d.kind, ("",)), _area_key)

@@ -65,7 +65,7 @@ from typing import Any, Mapping
 import yaml
 
 from cosim.errors import CosimError, require
-from cosim.hw.area import node_area_factor, sram_cells_um2
+from cosim.hw.area import sram_cells_um2
 from cosim.hw.scaling import energy_scale_factor
 from cosim.hw.sram_wires import htree_pj_per_byte
 
@@ -265,7 +265,7 @@ def _table_for_key(key: tuple) -> tuple[tuple[str, float], ...]:
         for buf, size_kib, banks in sram:
             per_byte = t.sram_pj_per_byte(size_kib / banks) * scale
             if t.sram_htree:
-                per_byte += htree_pj_per_byte(sram_cells_um2(size_kib * 8192) * node_area_factor(node), banks)
+                per_byte += htree_pj_per_byte(sram_cells_um2(size_kib * 8192, node_nm=node), banks)
             out[f"sram_{buf}:read_byte"] = per_byte
             out[f"sram_{buf}:write_byte"] = per_byte * t.sram_write_factor
 

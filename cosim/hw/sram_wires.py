@@ -14,7 +14,7 @@ One bank has no tree.
   31(5), 2011, Fig. 2, 28 nm), held at every node: a wire's capacitance per mm barely changes with
   the node (only the distance shrinks, with the cells); the supply's change is neglected.
 * Wire pitch: 0.28 µm at 45 nm, the intermediate metal layers of FreePDK45 (NCSU design rules, metal
-  4–6: 0.14 µm width + 0.14 µm spacing), scaled with the node like every other area.
+  4–6: 0.14 µm width + 0.14 µm spacing), scaled with the node's linear logic dimension (√ of its area factor, cosim/hw/area_scaling.py).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def access_bits(sram: SramSpec) -> int:
 
 
 def htree_area_um2(sram: SramSpec, cells_um2: float) -> float:
-    """Area of the tree's wires at 45 nm, µm² (``cells_um2``: the buffer's cells at 45 nm)."""
+    """Area of the tree's wires at 45 nm pitch, µm² (``cells_um2``: the buffer's cells at its node, which
+    set the wires' length; cosim/hw/area.py scales the pitch to the node)."""
     _, total_mm = htree_length_mm(cells_um2, sram.banks)
     return total_mm * 1000.0 * access_bits(sram) * WIRE_PITCH_UM_45NM
 
