@@ -68,7 +68,8 @@ URAM_BITS = 288 * 1024  # UG573
 
 UM2_PER_MM2 = 1e6
 
-# Uncore shares (module docstring): DianNao layout, Chen et al. ASPLOS 2014 Table 6; TPU v1 Fig. 2.
+# Uncore shares (module docstring): DianNao layout, Chen et al. ASPLOS 2014 Table 6 (figures not rechecked against
+# the paper in this repository: treat them as an assumption until verified); TPU v1 Fig. 2.
 DIANNAO_COMB, DIANNAO_REG, DIANNAO_CLOCK, DIANNAO_FILLER = 20.14, 12.43, 2.27, 26.85  # % of the layout
 CLOCK_TREE_PER_LOGIC = DIANNAO_CLOCK / (DIANNAO_COMB + DIANNAO_REG)
 FILLER_PER_PLACED = DIANNAO_FILLER / (DIANNAO_COMB + DIANNAO_REG + DIANNAO_CLOCK)
