@@ -11,7 +11,7 @@ order, so this module splits the work by what each part depends on:
    in the previous sweep (minus the sweep's length; os and ws repeat the same sweep per column fold).
 2. ``_sweep_totals`` (per epoch size): an epoch begun at position s fetches the words whose previous
    demand lies before s (everything demanded since s is resident, read_buffer_estimate_bw.py), so the
-   count is a scan of "previous < s" over that array: counted 256 words at a time (vectorised) and word
+   count is a scan of "previous < s" over that array: counted 2,048 words at a time (vectorised) and word
    by word only in the block where the epoch fills. A sweep wholly inside one epoch fetches nothing.
 3. The column folds of os and ws are periodic from the first sweep whose last epoch began where an
    earlier sweep's did (the resident words at a sweep's end are those demanded since that epoch began),
@@ -28,7 +28,7 @@ from numba import njit
 
 from cosim.datapaths.systolic.tiling import ceil_div
 
-_BLOCK = 256  # words counted at once in the vectorised scan (any size gives the same count)
+_BLOCK = 2048  # words counted at once in the vectorised scan (any size gives the same count)
 _CACHE_LIMIT = 200_000  # memoised tables kept before the memo is cleared (bounded memory in long sweeps)
 
 
@@ -120,9 +120,7 @@ def _sweep_totals(prev, epoch, max_sweeps):
         s32 = np.int32(max(start, -t - 1))
         while i < t:
             hi = min(i + _BLOCK, t)
-            c = 0
-            for q in range(i, hi):
-                c += prev[q] < s32
+            c = np.count_nonzero(prev[i:hi] < s32)
             if cnt + c < epoch:
                 cnt += c
                 total += c
