@@ -88,7 +88,7 @@ def _reuse_distances(addr, n_words):
     sweep (position − sweep length, < 0; never demanded before in the first sweep, where any epoch
     start ≥ 0 lies after it)."""
     t = len(addr)
-    last = np.full(n_words, -1, np.int64)
+    last = np.full(n_words, -1, np.int32)
     prev = np.empty(t, np.int32)
     for i in range(t):
         a = addr[i]
@@ -170,7 +170,11 @@ def ifmap_reads(geometry: tuple, sweeps_by_epoch: dict, rows: int, cols: int, da
     """{(epoch, sweeps): DRAM ifmap words} of one layer on one array for every epoch size and sweep
     count (column folds; 1 for is) asked for, sharing the demand walk between them."""
     ch, kh, kw, sh, sw, _dh, _dw, _ph, _pw, h, w, oh, ow, _batch = geometry
-    cw = cols if dataflow == 2 else 0  # only is sweeps depend on the array width
+    # Rows past the folded dimension (K for ws and is, M for os) and columns past M (is) give the same
+    # demand order: one fold of the whole dimension. Only is sweeps depend on the array width.
+    rows = min(rows, oh * ow if dataflow == 0 else kh * kw * ch)
+    cols = min(cols, oh * ow)
+    cw = cols if dataflow == 2 else 0
     prev = None
     out = {}
     if len(_TABLES) > _CACHE_LIMIT:
