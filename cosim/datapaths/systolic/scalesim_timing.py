@@ -20,12 +20,13 @@ Facts read from SCALE-Sim 3.0.0's source (PyPI ``scalesim`` 3.0.0, scalesim/comp
   cosim uses that epoch as the on-chip capacity (cosim.datapaths.systolic.tiling.epoch_refetch_elems).
   For a convolution whose windows overlap and whose input reaches the epoch, which words come back
   depends on where the epoch boundaries fall in the demand order; there the ifmap demand is replayed
-  in SCALE-Sim's order (:func:`replayed_ifmap_reads`, a compiled loop that computes the addresses and
-  stores none): equal to SCALE-Sim's DRAM ifmap reads on every stored layer (the strip formula it
-  replaces was 22 % high on a 9×9×512 3×3 os layer and 74 % low on is and tall-array os layers).
-  A replay costs 5–100 ms the first time a layer meets an array height and buffer size (cached after),
-  too slow for sweeps of thousands of designs: ``scalesim_ifmap: strips`` (cosim/hw/spec.py) keeps the
-  closed-form strips there.
+  in SCALE-Sim's order: equal to SCALE-Sim's DRAM ifmap reads on every stored layer (the strip formula
+  it replaces was 22 % high on a 9×9×512 3×3 os layer and 74 % low on is and tall-array os layers).
+  :func:`literal_ifmap_reads` walks the demand word by word (5–400 ms per layer × array × buffer on
+  ResNet-50); :func:`replayed_ifmap_reads` (cosim.datapaths.systolic.scalesim_replay) counts the same by
+  one walk per layer × array shared by every buffer size and fold count (~1.5 ms per distinct case in
+  a ResNet-50 sweep, memoised), so sweeps use it too; ``scalesim_ifmap: strips`` (cosim/hw/spec.py)
+  keeps the closed-form strips.
 * Word size is one byte everywhere (single_layer_sim.py hard-codes ``word_size = 1``).
 * In USER bandwidth mode each operand has its own DRAM interface: the ifmap and filter read buffers
   fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth words per cycle, the ofmap write
