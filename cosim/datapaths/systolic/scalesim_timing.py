@@ -24,7 +24,7 @@ Facts read from SCALE-Sim 3.0.0's source (PyPI ``scalesim`` 3.0.0, scalesim/comp
   it replaces was 22 % high on a 9×9×512 3×3 os layer and 74 % low on is and tall-array os layers).
   :func:`literal_ifmap_reads` walks the demand word by word (5–400 ms per layer × array × buffer on
   ResNet-50); :func:`replayed_ifmap_reads` (cosim.datapaths.systolic.scalesim_replay) counts the same by
-  one walk per layer × array shared by every buffer size and fold count (~1.5 ms per distinct case in
+  one walk per layer × array shared by every buffer size and fold count (~1 ms per distinct case in
   a ResNet-50 sweep, memoised), so sweeps use it too; ``scalesim_ifmap: strips`` (cosim/hw/spec.py)
   keeps the closed-form strips.
 * Word size is one byte everywhere (single_layer_sim.py hard-codes ``word_size = 1``).
