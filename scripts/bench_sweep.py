@@ -9,6 +9,8 @@ Prints, each measured in a fresh interpreter on this checkout and on the baselin
   4,096 designs; every network layer counted, ResNet-50: 174): a random sample and consecutive grid
   points of a 1.3 M-point ResNet-50 systolic space, and the same for sparse points (ResNet-50 pruned
   unstructured:0.75 on lane-skipping arrays with bitmap-compressed weights); target ≥ 5e6/s;
+* the same random designs with ``scalesim_ifmap: strips`` (the space replays SCALE-Sim's ifmap buffer
+  exactly by default): warm rates and the first chunk's CPU time, replay vs strips; target ≥ 1e6/s;
 * points/s of tensor-core (H100, BERT-base, dense and 2:4) and FPGA (ZCU102 DPU overlay, ResNet-50)
   sweeps in one process;
 * a 10,000-point ResNet-50 sweep from the CLI without plots (``cosim sweep --no-plots``, wall time,
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 TARGET_EVALS_PER_S = 5e6
 TARGET_MAPPER_EVALS_PER_S = 5e5  # issue bar: a ResNet-50 sweep with the mapper on 2 cores
 TARGET_10K_BEYOND_STARTUP_S = 1.0
+TARGET_REPLAY_EVALS_PER_S = 1e6  # issue bar: the systolic space with the exact SCALE-Sim ifmap replay
 
 
 def mapper_space(mapper: str) -> dict:
@@ -46,8 +49,9 @@ def mapper_space(mapper: str) -> dict:
     return space
 
 
-def systolic_space(base: str = "scalesim-32x32-ws", sparsity: str = "dense") -> dict:
-    """A 1,296,000-point ResNet-50 space over a 32×32 systolic preset."""
+def systolic_space(base: str = "scalesim-32x32-ws", sparsity: str = "dense", ifmap: str = "replay") -> dict:
+    """A 1,296,000-point ResNet-50 space over a 32×32 systolic preset; SCALE-Sim's ifmap DRAM reads by
+    ``ifmap``: the exact replay of its estimate buffer (default) or the closed-form strips."""
     vary = {
         "pe_array.rows": [8, 16, 32, 64, 128, 256],
         "pe_array.cols": [8, 16, 32, 64, 128, 256],
@@ -58,11 +62,11 @@ def systolic_space(base: str = "scalesim-32x32-ws", sparsity: str = "dense") -> 
         "pe_array.mac_bits": [8, 16],
         "dram.bandwidth_gb_per_s": [5, 10, 20, 40, 80, 160],
         "clock_mhz": [400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2200],
-        # SCALE-Sim's ifmap DRAM reads by the closed-form strips, not the exact replay (milliseconds per
-        # new layer x array x buffer, too slow for a sweep; cosim/hw/spec.py scalesim_ifmap)
-        "scalesim_ifmap": ["strips"],
+        # cosim/hw/spec.py scalesim_ifmap: replay (exact, cosim/datapaths/systolic/scalesim_replay.py) or strips
+        "scalesim_ifmap": [ifmap],
     }
-    return {"name": f"bench-resnet50-{base}", "workloads": ["resnet50"], "pruning": {"sparsity": [sparsity]},
+    suffix = "" if ifmap == "replay" else f"-{ifmap}"
+    return {"name": f"bench-resnet50-{base}{suffix}", "workloads": ["resnet50"], "pruning": {"sparsity": [sparsity]},
             "candidates": [{"name": "systolic", "base": base, "vary": vary}], "objectives": ["latency_s", "energy_j"]}
 
 
@@ -94,14 +98,17 @@ if {grid}:
 else:
     ids = permute(np.arange(n * (reps + 1)), space.size, seed=1).tolist()
     chunks = [ids[k * n:(k + 1) * n] for k in range(reps + 1)]
+t0 = time.process_time()
 rows = evaluate_indices(space, chunks[0])
+first = time.process_time() - t0
 best = min((lambda t0: (evaluate_indices(space, c), time.process_time() - t0)[1])(time.process_time())
            for c in chunks[1:])
 from cosim.search.workload_variants import workload_variant
 p = space.point(chunks[0][0])
 layers = len(workload_variant(*p.pruning_key).graph.layers())
 ok = sum(r["status"] == "ok" for r in rows)
-print(json.dumps({{"points_per_s": n / best, "evals_per_s": n * layers / best, "layers": layers, "ok": ok, "n": n}}))
+print(json.dumps({{"points_per_s": n / best, "evals_per_s": n * layers / best, "layers": layers, "ok": ok, "n": n,
+                  "first_chunk_s": first}}))
 """
 
 # CLI sweep of ``points`` points, wall time (a fresh process: start-up, workers, store, no plots).
@@ -129,6 +136,17 @@ def rates(name: str, space: dict, n: int, reps: int, grid: bool, use_baseline: b
     ours, base, src = side_by_side(name, code, use_baseline)
     print(ratio_line(label, ours[key], base and base[key], unit, True, src))
     return ours
+
+
+def replay_vs_strips(replay: dict, n: int) -> None:
+    """The same random designs with SCALE-Sim's ifmap reads replayed exactly and by the strips (this
+    checkout): warm rates and the first chunk, which replays every new layer × array × buffer."""
+    strips = rates("evals_random_strips", systolic_space(ifmap="strips"), n, 5, False, False,
+                   "  same designs, scalesim_ifmap: strips")
+    print(f"  scalesim_ifmap replay vs strips: warm {replay['evals_per_s']:.3g} vs {strips['evals_per_s']:.3g} "
+          f"evaluations/s (replay/strips {replay['evals_per_s'] / strips['evals_per_s']:.2f}); first chunk "
+          f"{replay['first_chunk_s']:.2f} vs {strips['first_chunk_s']:.2f} s; target {TARGET_REPLAY_EVALS_PER_S:.0e} "
+          f"with replay -> {'met' if replay['evals_per_s'] >= TARGET_REPLAY_EVALS_PER_S else 'MISSED'}")
 
 
 def peak_rss_mib() -> tuple[float, float]:
@@ -191,6 +209,7 @@ def main() -> int:
           use_base, "sparse systolic (lane skipping), random")
     print(f"  target {TARGET_EVALS_PER_S:.0e} evaluations/s -> "
           f"{'met' if dense['evals_per_s'] >= TARGET_EVALS_PER_S else 'MISSED'} ({dense['evals_per_s']:.3g})")
+    replay_vs_strips(dense, args.batch)
     print("physical timing, random designs, mapper on vs off (this checkout only: the baseline has no mapper):")
     off = rates("evals_mapper_off", mapper_space("off"), args.batch, 3, False, False, "  mapper: off")
     on = rates("evals_mapper_latency", mapper_space("latency"), args.batch, 3, False, False, "  mapper: latency")

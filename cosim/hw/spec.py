@@ -192,7 +192,7 @@ class SystolicSpec:
     ``scalesim`` reproduces SCALE-Sim 3.0.0's cycle counts exactly.
     ``scalesim_ifmap`` (scalesim timing): ``replay`` counts the DRAM ifmap reads of a convolution whose
     windows overlap and whose input outgrows SCALE-Sim's estimate buffer by replaying its demand
-    (exact, 5-100 ms the first time each layer meets an array height and buffer size); ``strips``
+    (exact; about 1 ms per distinct layer, array and buffer case in a sweep, cosim/datapaths/systolic/scalesim_replay.py); ``strips``
     uses the closed-form strip model instead (microseconds, for sweeps: exact where the input fits or
     windows do not overlap, otherwise off by up to 74%; cosim/datapaths/systolic/scalesim_timing.py).
     ``dual_side_sparse``: activation zeros (``layer.act_density``, a statistical model) are gated,

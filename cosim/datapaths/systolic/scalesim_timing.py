@@ -20,12 +20,13 @@ Facts read from SCALE-Sim 3.0.0's source (PyPI ``scalesim`` 3.0.0, scalesim/comp
   cosim uses that epoch as the on-chip capacity (cosim.datapaths.systolic.tiling.epoch_refetch_elems).
   For a convolution whose windows overlap and whose input reaches the epoch, which words come back
   depends on where the epoch boundaries fall in the demand order; there the ifmap demand is replayed
-  in SCALE-Sim's order (:func:`replayed_ifmap_reads`, a compiled loop that computes the addresses and
-  stores none): equal to SCALE-Sim's DRAM ifmap reads on every stored layer (the strip formula it
-  replaces was 22 % high on a 9×9×512 3×3 os layer and 74 % low on is and tall-array os layers).
-  A replay costs 5–100 ms the first time a layer meets an array height and buffer size (cached after),
-  too slow for sweeps of thousands of designs: ``scalesim_ifmap: strips`` (cosim/hw/spec.py) keeps the
-  closed-form strips there.
+  in SCALE-Sim's order: equal to SCALE-Sim's DRAM ifmap reads on every stored layer (the strip formula
+  it replaces was 22 % high on a 9×9×512 3×3 os layer and 74 % low on is and tall-array os layers).
+  :func:`literal_ifmap_reads` walks the demand word by word (5–400 ms per layer × array × buffer on
+  ResNet-50); :func:`replayed_ifmap_reads` (cosim.datapaths.systolic.scalesim_replay) counts the same by
+  one walk per layer × array shared by every buffer size and fold count (~1 ms per distinct case in
+  a ResNet-50 sweep, memoised), so sweeps use it too; ``scalesim_ifmap: strips`` (cosim/hw/spec.py)
+  keeps the closed-form strips.
 * Word size is one byte everywhere (single_layer_sim.py hard-codes ``word_size = 1``).
 * In USER bandwidth mode each operand has its own DRAM interface: the ifmap and filter read buffers
   fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth words per cycle, the ofmap write
@@ -40,6 +41,8 @@ import functools
 import numpy as np
 from numba import njit
 
+from cosim.datapaths.systolic import scalesim_replay as sr
+from cosim.datapaths.systolic.scalesim_replay import replayed_ifmap_reads  # noqa: F401 (re-exported)
 from cosim.datapaths.systolic.tiling import ceil_div
 
 
@@ -205,11 +208,12 @@ def _epoch_replay(dataflow, ch, kh, kw, sh, sw, h, w, oh, ow, rows, cols, col_fo
 
 
 @functools.lru_cache(maxsize=4096)
-def replayed_ifmap_reads(geometry: tuple, n: int, rows: int, cols: int, dataflow: int, epoch: int) -> int:
-    """SCALE-Sim's CALC-mode DRAM ifmap reads of one convolution group (``geometry`` as
-    cosim.datapaths.systolic.tiling.gemm_problem builds it, ``n`` filters) on an R × C ``dataflow`` (0
-    os, 1 ws, 2 is) array whose ifmap buffer keeps an ``epoch`` of words; −1 where the replay does not
-    apply (dilation or a batch, which SCALE-Sim's topologies lack)."""
+def literal_ifmap_reads(geometry: tuple, n: int, rows: int, cols: int, dataflow: int, epoch: int) -> int:
+    """The literal replay (the oracle of :func:`replayed_ifmap_reads`, which is the same count by a
+    faster route, cosim.datapaths.systolic.scalesim_replay): SCALE-Sim's CALC-mode DRAM ifmap reads of
+    one convolution group (``geometry`` as cosim.datapaths.systolic.tiling.gemm_problem builds it, ``n``
+    filters) on an R × C ``dataflow`` (0 os, 1 ws, 2 is) array whose ifmap buffer keeps an ``epoch`` of
+    words; −1 where the replay does not apply (dilation or a batch, which SCALE-Sim's topologies lack)."""
     ch, kh, kw, sh, sw, dh, dw, _ph, _pw, h, w, oh, ow, batch = geometry
     if dh != 1 or dw != 1 or batch != 1 or epoch <= 0:
         return -1
@@ -221,7 +225,8 @@ def epoch_ifmap_reads(problems, halo, unique, rows, cols, dataflow, timing, ifma
     """Per layer × design: :func:`replayed_ifmap_reads` where SCALE-Sim timing meets a convolution
     whose input overlaps between windows (``halo`` > 0) and reaches its epoch; −1 elsewhere (the strip
     formulas of cosim.datapaths.systolic.tiling are exact there). Arguments broadcast to layers ×
-    designs; ``problems`` is the object column of GemmProblems."""
+    designs; ``problems`` is the object column of GemmProblems. Each distinct layer × array × epoch is
+    replayed (or looked up) once."""
     shape = np.broadcast_shapes(np.shape(problems), np.shape(rows), np.shape(halo))
     out = np.full(shape, -1, dtype=np.int64)
     if problems is None:
@@ -231,9 +236,18 @@ def epoch_ifmap_reads(problems, halo, unique, rows, cols, dataflow, timing, ifma
     prob, hal, uni, r, c, df, tm, ib, wb, nn = b
     ep = epoch_words(ib // np.maximum(wb, 1))
     want = (tm == 1) & (hal > 0) & (uni >= ep)  # an epoch filled exactly forgets too
-    for idx in zip(*np.nonzero(want)):
-        p = prob[idx]
-        if p is not None and p.geometry:
-            out[idx] = replayed_ifmap_reads(p.geometry, int(nn[idx]), int(r[idx]), int(c[idx]), int(df[idx]),
-                                            int(ep[idx]))
+    idx = np.nonzero(want)
+    if len(idx[0]) == 0:
+        return out
+    objs = prob[idx]
+    geometries, ids, gid = [], {}, np.empty(len(objs), dtype=np.int64)
+    for i, p in enumerate(objs):
+        geo = p.geometry if p is not None else ()
+        g = ids.get(geo)
+        if g is None:
+            g = ids[geo] = len(geometries)
+            geometries.append(geo)
+        gid[i] = g
+    got = sr.batch_ifmap_reads(geometries, gid, nn[idx], r[idx], c[idx], df[idx], ep[idx])
+    out[idx] = got
     return out
