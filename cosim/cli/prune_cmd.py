@@ -14,7 +14,7 @@ from cosim.errors import CosimError, require
 
 @click.command("prune")
 @click.option("--workload", "-w", required=True,
-              help="digits-mlp | digits-cnn (trained here, real accuracy), a zoo name or a YAML/ONNX/CSV path.")
+              help="digits-mlp | digits-cnn | mnist-mlp | mnist-cnn (trained here, real accuracy), a zoo name or a YAML/ONNX/CSV path.")
 @click.option("--pattern", "-p", required=True,
               help="2:4 | N:M[:k|n] | unstructured:S | block:BHxBW:S | channel:S | layer:S | dense (S = sparsity in [0, 1)).")
 @click.option("--criterion", default="magnitude", show_default=True,
@@ -37,6 +37,9 @@ from cosim.errors import CosimError, require
               help="Quantization-aware fine-tuning epochs (digits models).")
 @click.option("--share-bits", default=None, type=P.BITS, help="k-means weight sharing with 2^B shared values per layer.")
 @click.option("--skip", multiple=True, help="Layer left dense (repeatable).")
+@click.option("--distill", default=None, metavar="T,ALPHA",
+              help="Fine-tune with knowledge distillation from the dense model: temperature T, soft-target "
+                   "weight ALPHA (Hinton et al. 2015; e.g. 4,0.7). The report also gives the accuracy without it.")
 @click.option("--accelerator", "-a", default=None, help="With a budget: preset or YAML whose simulation prices layers.")
 @click.option("--budget-latency-ms", default=None, type=P.POSITIVE, help="Hardware-aware: per-layer sparsity meeting this latency.")
 @click.option("--budget-energy-uj", default=None, type=P.POSITIVE, help="Hardware-aware: per-layer sparsity meeting this energy.")
@@ -48,18 +51,20 @@ from cosim.errors import CosimError, require
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the prune report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the summary only, no per-layer table.")
 def command(workload, pattern, criterion, scope, schedule, steps, finetune_epochs, initial_sparsity, tolerance,
-            quantize, act_bits, qat_epochs, share_bits, skip, accelerator, budget_latency_ms, budget_energy_uj,
+            quantize, act_bits, qat_epochs, share_bits, skip, distill, accelerator, budget_latency_ms, budget_energy_uj,
             sensitivity_epochs, seed, out, json_path, quiet):
     """Prune WORKLOAD with PATTERN; print compression metrics and accuracy; write --out.
 
     \b
     Examples:
       cosim prune -w digits-cnn -p 2:4 --finetune-epochs 5 --out cnn24.npz
+      cosim prune -w mnist-cnn -p unstructured:0.95 --schedule poly --distill 4,0.7 --out m95.npz
       cosim prune -w digits-cnn -p unstructured:0.9 --schedule poly --steps 8 --scope global --out u90.npz
       cosim prune -w resnet50 -p unstructured:0.8 --quantize int8 --out r50.npz
       cosim prune -w digits-cnn -p channel:0.9 --quantize int8 -a scalesim-32x32-ws --budget-latency-ms 0.002 --out hw.npz
     """
     from cosim.prune.digits import ARCHS
+    from cosim.prune.distill import parse_distill
     from cosim.prune.io import save_pruned
     from cosim.prune.patterns import parse_pattern
     from cosim.prune.quantize import parse_quant
@@ -71,6 +76,7 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
         if p and not (Path(p).parent if str(Path(p).parent) else Path(".")).is_dir():
             raise CosimError(f"{flag}: folder '{Path(p).parent}' does not exist; create it or choose another path")
     pat = parse_pattern(pattern)
+    dist = parse_distill(distill)
     is_digits = workload.lower() in ARCHS
     if finetune_epochs is None:
         finetune_epochs = 5 if is_digits else 0
@@ -103,7 +109,12 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
 
     run = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
                          act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
-                         layer_sparsity=layer_sparsity, seed=seed)
+                         layer_sparsity=layer_sparsity, seed=seed, distill=dist)
+    if dist is not None:  # the same recipe on labels only: what distillation bought
+        plain = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
+                               act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
+                               layer_sparsity=layer_sparsity, seed=seed)
+        run.accuracy_without_distill = plain.accuracy_after
     report = run_report(run, allocation)
     # Everything is computed before anything is written: an error leaves no file behind.
     text = format_run(run, allocation, per_layer=not quiet)

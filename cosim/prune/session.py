@@ -15,6 +15,7 @@ from cosim.errors import require
 from cosim.graph import LayerGraph
 from cosim.prune import digits
 from cosim.prune.data import Split
+from cosim.prune.distill import Distill, distill_loss_fn, teacher_logits
 from cosim.prune.engine import prune_graph, sparsity_for
 from cosim.prune.nn import Net, train
 from cosim.prune.patterns import Pattern, prune_count
@@ -27,9 +28,15 @@ FINETUNE_LR = 1e-3  # half the training rate: fine-tuning starts from a good poi
 
 
 class NetPruner:
+    """``distill``: fine-tuning learns from the network as given (the dense teacher) as well as from
+    the labels (cosim/prune/distill.py)."""
+
     def __init__(self, net: Net, data: Split, pattern: Pattern, *, criterion: str = "magnitude",
-                 scope: str = "layer", skip: tuple[str, ...] = (), seed: int = 0):
+                 scope: str = "layer", skip: tuple[str, ...] = (), seed: int = 0, distill: Distill | None = None):
         self.net = net
+        self.distill = distill
+        self.cosine = digits.COSINE.get(digits.ARCHS.get(net.name, ""), False)  # as the model was trained
+        self._teacher = teacher_logits(net, data.x_train) if distill is not None else None
         self.data = data
         self.pattern = pattern
         self.criterion = criterion
@@ -104,8 +111,10 @@ class NetPruner:
 
     def fine_tune(self, epochs: int) -> None:
         self._finetune_calls += 1
+        loss_fn = distill_loss_fn(self._teacher, self.distill) if self.distill is not None else None
         train(self.net, self.data.x_train, self.data.y_train, epochs=epochs,
-              seed=self.seed + 1000 * self._finetune_calls, lr=FINETUNE_LR)
+              seed=self.seed + 1000 * self._finetune_calls, lr=FINETUNE_LR, loss_fn=loss_fn,
+              cosine=self.cosine)
 
     def run(self, schedule: Schedule, final: float | None = None) -> list[StepRecord]:
         final = self.pattern.sparsity if final is None else final
