@@ -168,3 +168,26 @@ def test_cli_simulates_the_mnist_cnn():
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(cli, ["presets"])
     assert "mnist-cnn" in r.output and "mnist-mlp" in r.output
+
+
+def test_trained_weights_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
+    from cosim.prune import trained_cache
+
+    monkeypatch.setenv("COSIM_CACHE_DIR", str(tmp_path))
+    digits._trained.cache_clear()
+    a, _ = digits.trained("mnist-mlp", epochs=1)
+    files = list((tmp_path / "trained").glob("*.npz"))
+    assert len(files) == 1
+    digits._trained.cache_clear()
+    calls = []
+    monkeypatch.setattr(digits, "train", lambda *a, **k: calls.append(1))
+    b, _ = digits.trained("mnist-mlp", epochs=1)
+    assert not calls  # read back, not retrained
+    assert all(np.array_equal(x.w, y.w) for x, y in zip(a.weighted(), b.weighted()))
+    files[0].write_bytes(b"garbage")  # a broken file is retrained, never trusted
+    digits._trained.cache_clear()
+    digits.trained("mnist-mlp", epochs=1)
+    assert calls
+    monkeypatch.setenv("COSIM_CACHE_DIR", "off")
+    assert trained_cache.cache_dir() is None
+    digits._trained.cache_clear()

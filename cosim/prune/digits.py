@@ -98,10 +98,21 @@ def arch_of(workload: str) -> str:
 
 @lru_cache(maxsize=8)
 def _trained(arch: str, seed: int, epochs: int) -> tuple[Net, float]:
+    from cosim.prune import trained_cache
+
     split = load_split(arch)
     net = build(arch, seed)
-    train(net, split.x_train, split.y_train, epochs=epochs, seed=seed, cosine=COSINE[arch])
+    key = trained_cache.cache_key(arch, seed, epochs, COSINE[arch], _data_sha(arch))
+    if not trained_cache.load(net, key):
+        train(net, split.x_train, split.y_train, epochs=epochs, seed=seed, cosine=COSINE[arch])
+        trained_cache.store(net, key)
     return net, net.accuracy(split.x_test, split.y_test)
+
+
+def _data_sha(arch: str) -> str:
+    from cosim.prune import data, mnist
+
+    return mnist.MNIST_SHA256 if DATASETS[arch] == "mnist" else data.DIGITS_SHA256
 
 
 def trained(arch: str, seed: int = 0, epochs: int | None = None) -> tuple[Net, Split]:
