@@ -79,6 +79,9 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
     rate = res.evaluated / res.elapsed_s if res.elapsed_s > 0 else 0.0
     click.echo(f"evaluated {res.evaluated:,} points in {res.elapsed_s:.1f} s ({rate:,.0f} points/s), "
                f"{res.skipped:,} already stored; store: {counts} -> {res.store_path}")
+    if res.recipe_points:
+        click.echo(f"trained {res.recipes_trained} distinct recipes for {res.recipe_points:,} points "
+                   "(measured accuracy; each recipe once, kept in the store)")
     if not no_plots:
         _write_front_outputs(res.store_path, space_obj, Path(out_dir))
 

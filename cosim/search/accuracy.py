@@ -1,8 +1,13 @@
-"""The accuracy side of a design point, in two metrics kept apart so no plot passes one off as the other.
+"""The accuracy side of a design point, in metrics kept apart so no plot passes one off as the other.
 
-``accuracy``                    top-1 test accuracy measured by cosim.prune (train, prune with
-                                fine-tuning, quantize) for the embedded digits models (``digits-cnn``,
-                                ``digits-mlp``); NaN for workloads without trained weights.
+``accuracy``                    top-1 test accuracy measured by cosim.prune (train, prune with the
+                                recipe's fine-tuning, quantize; cosim/search/recipes.py) for the
+                                embedded models (``digits-*``, ``mnist-*``); NaN for workloads without
+                                trained weights and data.
+``accuracy_measured_or_proxy``  the ranking column of the default co-search: ``accuracy`` where it is
+                                measured, else ``accuracy_proxy_weight_norm``. Fronts are per workload,
+                                so one front never mixes the two; ``accuracy`` (NaN or not) says which
+                                a row holds, and the column's name says it may be a proxy.
 ``accuracy_proxy_weight_norm``  every workload: cosim.prune's weight-norm proxy 1 − Σ‖W − Ŵ‖² / Σ‖W‖²
                                 (cosim/prune/synthetic.py), i.e. the weight energy magnitude pruning
                                 keeps, per layer, weighted by the layer's weight count. Each pattern is
@@ -21,6 +26,7 @@ import numpy as np
 from cosim.sparsity import Sparsity
 
 PROXY = "accuracy_proxy_weight_norm"
+RANKED = "accuracy_measured_or_proxy"
 _SAMPLE_SHAPE = (1, 256, 256)  # GEMM view (groups, filters N, reduction K): divisible by usual N:M groups and blocks
 _SAMPLE_SEED = 0
 
@@ -65,6 +71,9 @@ def pattern_proxy(graph, pattern: Sparsity, keep_dense: frozenset = frozenset())
 
 
 def accuracy_metrics(variant) -> dict[str, float]:
-    """{'accuracy': measured or NaN, PROXY: the weight-norm proxy} of one pruned workload."""
+    """{'accuracy': measured or NaN, PROXY: the weight-norm proxy, RANKED: the first of the two that
+    exists} of one pruned workload."""
     acc = variant.accuracy
-    return {"accuracy": float("nan") if acc is None else float(acc), PROXY: float(variant.proxy)}
+    measured = float("nan") if acc is None else float(acc)
+    return {"accuracy": measured, PROXY: float(variant.proxy),
+            RANKED: float(variant.proxy) if acc is None else measured}

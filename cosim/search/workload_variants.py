@@ -1,8 +1,9 @@
 """The pruning side of a design point: a workload pruned to a pattern, allocated per layer, at a bit width.
 
-A sweep point names its pruning as three choices: a sparsity text (``dense``, ``2:4``,
+A sweep point names its pruning as four choices: a sparsity text (``dense``, ``2:4``,
 ``unstructured:0.5``, ``block:4x4:0.5``, ``channel:0.3`` — the grammar of ``Sparsity.label`` and of
-``cosim.sparsity_spec.parse_sparsity``), a per-layer allocation policy, and a bit width. This module
+``cosim.sparsity_spec.parse_sparsity``), a per-layer allocation policy, a bit width and a training
+recipe (cosim/search/recipes.py; used where the model can be trained and measured). This module
 turns them into a pruned LayerGraph with ``cosim.sparsity_spec.apply_sparsity``: the weight layers
 carry the statistical :class:`~cosim.sparsity.Sparsity` of the pattern (the datapaths model it where no
 mask exists).
@@ -64,35 +65,63 @@ def base_workload(name: str) -> LayerGraph:
     return load_workload(name)
 
 
-@functools.lru_cache(maxsize=64)
-def workload_variant(workload: str, sparsity: str, allocation: str, bits: int) -> WorkloadVariant:
-    """The pruned graph of one (workload, sparsity, allocation, bits) choice; cached per process.
+def _keep_dense(base: LayerGraph, allocation: str) -> frozenset:
+    require(allocation in ALLOCATIONS,
+            f"pruning.allocation '{allocation}' is unknown; use one of {', '.join(ALLOCATIONS)}")
+    weight_layers = [l.name for l in base.layers() if l.has_weights]
+    return frozenset(weight_layers[:1] + weight_layers[-1:]) if allocation == "keep-ends" and len(
+        weight_layers) > 2 else frozenset()
 
-    Digits models are trained, pruned (with fine-tuning) and quantized by cosim.prune, so their graph
-    carries real masks (or fewer channels) and a measured accuracy; other workloads get the pattern's
-    statistical annotation through cosim.sparsity_spec.apply_sparsity.
+
+def train_variant(workload: str, sparsity: str, allocation: str, bits: int,
+                  recipe: str = "default") -> tuple[LayerGraph, float]:
+    """Train, prune (the recipe's schedule, fine-tuning, distillation) and quantize an embedded model:
+    (pruned graph with its masks, measured test accuracy)."""
+    from cosim.prune.quantize import QuantSpec
+    from cosim.prune.workflow import prune_workload
+    from cosim.search.recipes import parse_recipe
+
+    r = parse_recipe(recipe)
+    keep_dense = _keep_dense(base_workload(workload), allocation)
+    quant = QuantSpec(bits=bits) if bits <= 16 else None
+    run = prune_workload(workload.lower(), sparsity, criterion=r.criterion, scope=r.scope,
+                         schedule=r.schedule_obj(), quant=quant, act_bits=bits if quant else None,
+                         skip=tuple(sorted(keep_dense)), distill=r.distill)
+    return run.graph, float(run.accuracy_after)
+
+
+@functools.lru_cache(maxsize=64)
+def workload_variant(workload: str, sparsity: str, allocation: str, bits: int, recipe: str = "default",
+                     memo_path: str = "") -> WorkloadVariant:
+    """The pruned graph of one (workload, sparsity, allocation, bits, recipe) choice; cached per process.
+
+    Embedded models (digits-*, mnist-*) are trained, pruned with the recipe's fine-tuning and
+    quantized by cosim.prune, so their graph carries real masks (or fewer channels) and a measured
+    accuracy; a sweep trains each once and keeps it in its store (``memo_path``, cosim/search/recipes.py).
+    Other workloads get the pattern's statistical annotation through cosim.sparsity_spec.apply_sparsity.
     """
     from cosim.search.accuracy import pattern_proxy
 
-    require(allocation in ALLOCATIONS,
-            f"pruning.allocation '{allocation}' is unknown; use one of {', '.join(ALLOCATIONS)}")
     base = base_workload(workload)
-    weight_layers = [l.name for l in base.layers() if l.has_weights]
-    keep_dense = frozenset(weight_layers[:1] + weight_layers[-1:]) if allocation == "keep-ends" and len(
-        weight_layers) > 2 else frozenset()
+    keep_dense = _keep_dense(base, allocation)
     proxy = pattern_proxy(base, parse_sparsity_text(sparsity), keep_dense)
     accuracy = None
     if _digits_arch(workload) is not None:
-        from cosim.prune.quantize import QuantSpec
-        from cosim.prune.workflow import prune_workload
+        from cosim.search.recipes import RecipeMemo, recipe_key
 
-        quant = QuantSpec(bits=bits) if bits <= 16 else None
-        run = prune_workload(workload.lower(), sparsity, quant=quant, act_bits=bits if quant else None,
-                             skip=tuple(sorted(keep_dense)))
-        pruned, accuracy = run.graph, run.accuracy_after
+        hit = None
+        if memo_path:
+            memo = RecipeMemo(memo_path)
+            try:
+                hit = memo.get(recipe_key(workload, sparsity, allocation, bits, recipe))
+            finally:
+                memo.close()
+        pruned, accuracy = hit if hit is not None else train_variant(workload, sparsity, allocation, bits, recipe)
     else:
+        from cosim.search.recipes import parse_recipe
         from cosim.sparsity_spec import apply_sparsity
 
+        parse_recipe(recipe)  # checked, though nothing is trained without data
         per_layer = {"default": sparsity, **{name: "dense" for name in keep_dense}}
         pruned = apply_sparsity(base, per_layer).map_layers(lambda l: l.replace(weight_bits=bits, act_bits=bits))
     params = sum(l.params for l in base.layers())
