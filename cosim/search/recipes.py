@@ -23,11 +23,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cosim.errors import CosimError, require
+from cosim.errors import require
 from cosim.prune.distill import Distill, parse_distill
 from cosim.prune.schedules import SCHEDULES
 
@@ -136,42 +135,3 @@ def measurable(workload: str) -> bool:
     from cosim.prune import digits
 
     return str(workload).lower() in digits.ARCHS
-
-
-def train_missing(space, indices, store_path: str | Path) -> tuple[int, int]:
-    """Train, in this process, every measurable recipe the points ``indices`` use that the memo lacks.
-    Returns (recipes trained now, points of measurable workloads among ``indices``)."""
-    from cosim.search import points as pts
-    from cosim.search.workload_variants import train_variant
-
-    batch = pts.decode(space, indices)
-    wanted: dict[str, tuple] = {}
-    n_points = 0
-    for ci, pruning, at in pts.groups(batch):
-        cand = space.candidates[ci]
-        vkey = tuple(d.values[c] for d, c in zip(cand.dims[:pts.N_POINT_DIMS], pruning))
-        if measurable(vkey[0]):
-            n_points += len(at)
-            try:
-                wanted.setdefault(recipe_key(*vkey), vkey)
-            except CosimError:
-                continue  # the point reports it as infeasible
-    if not wanted:
-        return 0, n_points
-    memo = RecipeMemo(store_path)
-    try:
-        have = memo.keys()
-        trained = 0
-        for key, vkey in wanted.items():
-            if key in have:
-                continue
-            t0 = time.perf_counter()
-            try:
-                graph, acc = train_variant(*vkey)
-            except CosimError:
-                continue  # the points report the reason themselves
-            memo.put(key, graph, acc, time.perf_counter() - t0)
-            trained += 1
-        return trained, n_points
-    finally:
-        memo.close()

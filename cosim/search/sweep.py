@@ -140,7 +140,7 @@ def _trained_first(space: DesignSpace, chunks: Iterator[list[int]], path: Path,
                    res: SweepResult) -> Iterator[list[int]]:
     """Each chunk, once the measurable recipes its points use are trained and in the store's memo
     (cosim/search/recipes.py): a recipe is trained once, here, for every point and worker sharing it."""
-    from cosim.search.recipes import train_missing
+    from cosim.search.recipe_training import train_missing
 
     for c in chunks:
         trained, n = train_missing(space, c, path)
