@@ -57,3 +57,22 @@ def test_threshold_needs_the_magnitude_criterion():
 
     with pytest.raises(CosimError, match="criterion magnitude"):
         prune_workload("mlp", "threshold:0.05", criterion="random")
+
+
+def test_cross_layer_sharing_uses_one_codebook_charged_once():
+    from cosim.prune.weight_sharing import codebook_of
+    from cosim.prune.workflow import prune_workload
+
+    per_layer = prune_workload("mlp", "unstructured:0.5", share_bits=3)
+    network = prune_workload("mlp", "unstructured:0.5", share_bits=3, share_scope="network")
+    values = {n: set(np.unique(w[w != 0]).tolist()) for n, w in network.weights.items()}
+    union = set().union(*values.values())
+    assert len(union) <= 8  # 2^3 shared values for the whole network
+    books = [codebook_of(network.graph, l.name) for l in network.graph.compute_layers()]
+    assert all(b["shared"] and np.array_equal(b["values"], books[0]["values"]) for b in books)
+    layers = len(books)
+    book_bytes = 8 * books[0]["entry_bits"] / 8
+    # same index bits per weight; per-layer sharing pays (layers − 1) more codebooks
+    diff = per_layer.metrics.compressed_weight_bytes - network.metrics.compressed_weight_bytes
+    assert diff == pytest.approx((layers - 1) * book_bytes)
+    assert network.metadata()["share_scope"] == "network"

@@ -36,6 +36,8 @@ from cosim.errors import CosimError, require
 @click.option("--qat-epochs", default=0, show_default=True, type=P.ROWS,
               help="Quantization-aware fine-tuning epochs (digits models).")
 @click.option("--share-bits", default=None, type=P.BITS, help="k-means weight sharing with 2^B shared values per layer.")
+@click.option("--share-scope", default="layer", show_default=True, type=click.Choice(["layer", "network"]),
+              help="Weight sharing: a codebook per layer, or one for the whole network (cross-layer).")
 @click.option("--skip", multiple=True, help="Layer left dense (repeatable).")
 @click.option("--distill", default=None, metavar="T,ALPHA",
               help="Fine-tune with knowledge distillation from the dense model: temperature T, soft-target "
@@ -51,7 +53,7 @@ from cosim.errors import CosimError, require
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the prune report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the summary only, no per-layer table.")
 def command(workload, pattern, criterion, scope, schedule, steps, finetune_epochs, initial_sparsity, tolerance,
-            quantize, act_bits, qat_epochs, share_bits, skip, distill, accelerator, budget_latency_ms, budget_energy_uj,
+            quantize, act_bits, qat_epochs, share_bits, share_scope, skip, distill, accelerator, budget_latency_ms, budget_energy_uj,
             sensitivity_epochs, seed, out, json_path, quiet):
     """Prune WORKLOAD with PATTERN; print compression metrics and accuracy; write --out.
 
@@ -109,11 +111,11 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
 
     run = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
                          act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
-                         layer_sparsity=layer_sparsity, seed=seed, distill=dist)
+                         layer_sparsity=layer_sparsity, seed=seed, distill=dist, share_scope=share_scope)
     if dist is not None:  # the same recipe on labels only: what distillation bought
         plain = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
                                act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
-                               layer_sparsity=layer_sparsity, seed=seed)
+                               layer_sparsity=layer_sparsity, seed=seed, share_scope=share_scope)
         run.accuracy_without_distill = plain.accuracy_after
     report = run_report(run, allocation)
     # Everything is computed before anything is written: an error leaves no file behind.

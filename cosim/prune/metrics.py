@@ -90,7 +90,16 @@ def layer_storage_bits(layer: Layer, quant: QuantSpec | None = None, codebook: d
 
 
 def weight_bytes(graph: LayerGraph, quant: QuantSpec | None = None) -> float:
-    return sum(layer_storage_bits(l, quant, codebook_of(graph, l.name))[0] for l in graph.layers()) / 8
+    """Storage of every layer's weights; a network-wide (shared) codebook is counted once."""
+    bits, shared = 0, 0
+    for l in graph.layers():
+        cb = codebook_of(graph, l.name)
+        b, _ = layer_storage_bits(l, quant, cb)
+        if cb and cb.get("shared"):
+            b -= cb["size"] * cb["entry_bits"]
+            shared = cb["size"] * cb["entry_bits"]
+        bits += b
+    return (bits + shared) / 8
 
 
 def activation_bytes(graph: LayerGraph) -> float:
