@@ -39,6 +39,7 @@ class WorkloadVariant:
     params_nonzero: float  # weights kept
     model_bytes: float  # kept weights at the chosen bit width (no metadata)
     proxy: float  # accuracy_proxy_weight_norm (cosim/search/accuracy.py)
+    network_proxy: float = float("nan")  # accuracy_proxy_network_aware (cosim/search/accuracy.py)
     accuracy: float | None = None  # measured test accuracy, where cosim.prune can measure it
 
     @property
@@ -100,11 +101,12 @@ def workload_variant(workload: str, sparsity: str, allocation: str, bits: int, r
     accuracy; a sweep trains each once and keeps it in its store (``memo_path``, cosim/search/recipes.py).
     Other workloads get the pattern's statistical annotation through cosim.sparsity_spec.apply_sparsity.
     """
-    from cosim.search.accuracy import pattern_proxy
+    from cosim.search.accuracy import network_aware_proxy, pattern_proxy
 
     base = base_workload(workload)
     keep_dense = _keep_dense(base, allocation)
     proxy = pattern_proxy(base, parse_sparsity_text(sparsity), keep_dense)
+    network_proxy = network_aware_proxy(base, parse_sparsity_text(sparsity), keep_dense)
     accuracy = None
     if _digits_arch(workload) is not None:
         from cosim.search.recipes import RecipeMemo, recipe_key
@@ -127,4 +129,4 @@ def workload_variant(workload: str, sparsity: str, allocation: str, bits: int, r
     params = sum(l.params for l in base.layers())
     kept = sum(l.params * l.weight_density for l in pruned.layers())
     return WorkloadVariant(graph=pruned, params=params, params_nonzero=kept, model_bytes=kept * bits / 8,
-                           proxy=proxy, accuracy=accuracy)
+                           proxy=proxy, accuracy=accuracy, network_proxy=network_proxy)
