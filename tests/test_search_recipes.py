@@ -86,3 +86,38 @@ def test_a_space_with_a_bad_recipe_is_refused_at_load():
     bad = dict(SPACE, pruning={"sparsity": ["2:4"], "recipe": ["poly:ft=-1"]})
     with pytest.raises(CosimError, match="ft must be"):
         parse_space(bad)
+
+
+def test_hardware_aware_allocation_is_made_per_candidate_and_meets_its_budget(tmp_path):
+    from cosim.hw.loader import load_accelerator
+    from cosim.search.evaluate import evaluate_indices
+    from cosim.search.hw_allocation import parse_hw_allocation
+    from cosim.simulate import simulate
+    from cosim.workloads import load_workload
+
+    space = parse_space({
+        "name": "hw", "workloads": ["mlp"],
+        "pruning": {"sparsity": ["unstructured:0.9"], "allocation": ["uniform", "hw-latency:0.7"]},
+        "candidates": [{"name": "lanes", "base": "sparse-32x32-unstructured"},
+                       {"name": "dense-array", "base": "scalesim-32x32-ws"}]})
+    rows = {(r["candidate"], r["allocation"]): r for r in evaluate_indices(space, range(space.size))}
+    dense = simulate(load_workload("mlp"), load_accelerator("sparse-32x32-unstructured")).total.latency_s
+    lanes = rows[("lanes", "hw-latency:0.7")]
+    assert lanes["status"] == "ok" and lanes["latency_s"] <= 0.7 * dense * (1 + 1e-9)
+    assert 0.1 < lanes["weight_density"] < 1  # layers pruned to their own levels, not all to 90 %
+    # a dense systolic array saves no time on unstructured zeros: that budget is infeasible, with the reason
+    stuck = rows[("dense-array", "hw-latency:0.7")]
+    assert stuck["status"] == "infeasible" and "cannot be met" in stuck["reason"]
+    assert rows[("lanes", "uniform")]["status"] == "ok"
+    assert parse_hw_allocation("hw-energy:0.5") == ("energy_pj", 0.5) and parse_hw_allocation("uniform") is None
+    with pytest.raises(CosimError, match=r"\(0, 1\]"):
+        parse_hw_allocation("hw-latency:1.5")
+
+
+def test_worker_processes_read_recipes_the_parent_trained(tmp_path):
+    # the first chunk needs training: the parent trains after its workers have started (forking a
+    # process whose OpenMP runtime is running aborts the child)
+    space = parse_space(dict(SPACE, workloads=["digits-mlp"]))
+    res = run_sweep(space, tmp_path, executor="processes", workers=2, progress=False, chunk_size=2)
+    assert res.status_counts == {"ok": space.size} and res.recipes_trained == 2
+    assert res.recipe_points == space.size

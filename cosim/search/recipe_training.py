@@ -15,6 +15,13 @@ from cosim.search import points as pts
 from cosim.search.recipes import RecipeMemo, measurable, recipe_key
 
 
+def accelerator_for(cand, vkey: tuple) -> str:
+    """The candidate's base accelerator where the point's allocation is hardware-aware, else ''."""
+    from cosim.search.hw_allocation import is_hw_allocation
+
+    return cand.base if is_hw_allocation(vkey[2]) else ""
+
+
 def train_missing(space, indices, store_path: str | Path) -> tuple[int, int]:
     """Train, in this process, every measurable recipe the points ``indices`` use that the memo lacks.
     Returns (recipes trained now, points of measurable workloads among ``indices``)."""
@@ -28,8 +35,9 @@ def train_missing(space, indices, store_path: str | Path) -> tuple[int, int]:
         vkey = tuple(d.values[c] for d, c in zip(cand.dims[:pts.N_POINT_DIMS], pruning))
         if measurable(vkey[0]):
             n_points += len(at)
+            accel = accelerator_for(cand, vkey)
             try:
-                wanted.setdefault(recipe_key(*vkey), vkey)
+                wanted.setdefault(recipe_key(*vkey, accel), (*vkey, accel))
             except CosimError:
                 continue  # the point reports it as infeasible
     if not wanted:

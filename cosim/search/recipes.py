@@ -82,10 +82,11 @@ def parse_recipe(text: str) -> Recipe:
     return r
 
 
-def recipe_key(workload: str, sparsity: str, allocation: str, bits: int, recipe: str) -> str:
-    """The memo key of one trained model (the recipe text normalised through its parse)."""
+def recipe_key(workload: str, sparsity: str, allocation: str, bits: int, recipe: str, accelerator: str = "") -> str:
+    """The memo key of one trained model (the recipe text normalised through its parse); a
+    hardware-aware allocation adds the accelerator it was made for."""
     r = parse_recipe(recipe)
-    return "|".join(map(str, (workload.lower(), sparsity, allocation, bits, r)))
+    return "|".join(map(str, (workload.lower(), sparsity, allocation, bits, r) + ((accelerator,) if accelerator else ())))
 
 
 class RecipeMemo:

@@ -67,17 +67,31 @@ def base_workload(name: str) -> LayerGraph:
 
 
 def _keep_dense(base: LayerGraph, allocation: str) -> frozenset:
+    from cosim.search.hw_allocation import parse_hw_allocation
+
+    if parse_hw_allocation(allocation) is not None:
+        return frozenset()  # the allocation decides every layer
     require(allocation in ALLOCATIONS,
-            f"pruning.allocation '{allocation}' is unknown; use one of {', '.join(ALLOCATIONS)}")
+            f"pruning.allocation '{allocation}' is unknown; use one of {', '.join(ALLOCATIONS)}, "
+            "hw-latency:F or hw-energy:F")
     weight_layers = [l.name for l in base.layers() if l.has_weights]
     return frozenset(weight_layers[:1] + weight_layers[-1:]) if allocation == "keep-ends" and len(
         weight_layers) > 2 else frozenset()
 
 
+def _hw_layers(workload: str, sparsity: str, allocation: str, bits: int, accelerator: str) -> dict | None:
+    from cosim.search.hw_allocation import hw_layer_sparsity, is_hw_allocation
+
+    if not is_hw_allocation(allocation):
+        return None
+    return dict(hw_layer_sparsity(workload, sparsity, allocation, bits, accelerator))
+
+
 def train_variant(workload: str, sparsity: str, allocation: str, bits: int,
-                  recipe: str = "default") -> tuple[LayerGraph, float]:
+                  recipe: str = "default", accelerator: str = "") -> tuple[LayerGraph, float]:
     """Train, prune (the recipe's schedule, fine-tuning, distillation) and quantize an embedded model:
-    (pruned graph with its masks, measured test accuracy)."""
+    (pruned graph with its masks, measured test accuracy). A hardware-aware allocation is made on
+    ``accelerator`` (cosim/search/hw_allocation.py)."""
     from cosim.prune.quantize import QuantSpec
     from cosim.prune.workflow import prune_workload
     from cosim.search.recipes import parse_recipe
@@ -87,19 +101,21 @@ def train_variant(workload: str, sparsity: str, allocation: str, bits: int,
     quant = QuantSpec(bits=bits) if bits <= 16 else None
     run = prune_workload(workload.lower(), sparsity, criterion=r.criterion, scope=r.scope,
                          schedule=r.schedule_obj(), quant=quant, act_bits=bits if quant else None,
-                         skip=tuple(sorted(keep_dense)), distill=r.distill)
+                         skip=tuple(sorted(keep_dense)), distill=r.distill,
+                         layer_sparsity=_hw_layers(workload, sparsity, allocation, bits, accelerator))
     return run.graph, float(run.accuracy_after)
 
 
 @functools.lru_cache(maxsize=64)
 def workload_variant(workload: str, sparsity: str, allocation: str, bits: int, recipe: str = "default",
-                     memo_path: str = "") -> WorkloadVariant:
+                     memo_path: str = "", accelerator: str = "") -> WorkloadVariant:
     """The pruned graph of one (workload, sparsity, allocation, bits, recipe) choice; cached per process.
 
     Embedded models (digits-*, mnist-*) are trained, pruned with the recipe's fine-tuning and
     quantized by cosim.prune, so their graph carries real masks (or fewer channels) and a measured
     accuracy; a sweep trains each once and keeps it in its store (``memo_path``, cosim/search/recipes.py).
     Other workloads get the pattern's statistical annotation through cosim.sparsity_spec.apply_sparsity.
+    ``accelerator``: the candidate's base, for hardware-aware allocations (ignored by the others).
     """
     from cosim.search.accuracy import network_aware_proxy, pattern_proxy
 
@@ -115,16 +131,23 @@ def workload_variant(workload: str, sparsity: str, allocation: str, bits: int, r
         if memo_path:
             memo = RecipeMemo(memo_path)
             try:
-                hit = memo.get(recipe_key(workload, sparsity, allocation, bits, recipe))
+                hit = memo.get(recipe_key(workload, sparsity, allocation, bits, recipe, accelerator))
             finally:
                 memo.close()
-        pruned, accuracy = hit if hit is not None else train_variant(workload, sparsity, allocation, bits, recipe)
+        pruned, accuracy = hit if hit is not None else train_variant(workload, sparsity, allocation, bits, recipe,
+                                                                     accelerator)
     else:
         from cosim.search.recipes import parse_recipe
         from cosim.sparsity_spec import apply_sparsity
 
         parse_recipe(recipe)  # checked, though nothing is trained without data
-        per_layer = {"default": sparsity, **{name: "dense" for name in keep_dense}}
+        hw = _hw_layers(workload, sparsity, allocation, bits, accelerator)
+        if hw is not None:
+            from cosim.search.hw_allocation import per_layer_texts
+
+            per_layer = per_layer_texts(sparsity, hw)
+        else:
+            per_layer = {"default": sparsity, **{name: "dense" for name in keep_dense}}
         pruned = apply_sparsity(base, per_layer).map_layers(lambda l: l.replace(weight_bits=bits, act_bits=bits))
     params = sum(l.params for l in base.layers())
     kept = sum(l.params * l.weight_density for l in pruned.layers())
