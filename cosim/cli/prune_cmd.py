@@ -13,7 +13,7 @@ from cosim.errors import CosimError, require
 
 
 @click.command("prune")
-@click.option("--workload", "-w", required=True,
+@click.option("--workload", "-w", default=None,
               help="digits-mlp | digits-cnn | mnist-mlp | mnist-cnn (trained here, real accuracy), a zoo name or a YAML/ONNX/CSV path.")
 @click.option("--pattern", "-p", required=True,
               help="2:4 | N:M[:k|n] | unstructured:S | block:BHxBW:S | channel:S | layer:S | dense (S = sparsity in [0, 1)).")
@@ -38,6 +38,9 @@ from cosim.errors import CosimError, require
 @click.option("--share-bits", default=None, type=P.BITS, help="k-means weight sharing with 2^B shared values per layer.")
 @click.option("--share-scope", default="layer", show_default=True, type=click.Choice(["layer", "network"]),
               help="Weight sharing: a codebook per layer, or one for the whole network (cross-layer).")
+@click.option("--evaluator", default=None, metavar="MODULE:FUNCTION",
+              help="Your accuracy: FUNCTION(weights) -> accuracy in [0, 1] on your data, given the pruned "
+                   "weights (cosim/search/evaluator.py); without -w, the module's graph() is pruned.")
 @click.option("--skip", multiple=True, help="Layer left dense (repeatable).")
 @click.option("--distill", default=None, metavar="T,ALPHA",
               help="Fine-tune with knowledge distillation from the dense model: temperature T, soft-target "
@@ -53,7 +56,7 @@ from cosim.errors import CosimError, require
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the prune report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the summary only, no per-layer table.")
 def command(workload, pattern, criterion, scope, schedule, steps, finetune_epochs, initial_sparsity, tolerance,
-            quantize, act_bits, qat_epochs, share_bits, share_scope, skip, distill, accelerator, budget_latency_ms, budget_energy_uj,
+            quantize, act_bits, qat_epochs, share_bits, share_scope, evaluator, skip, distill, accelerator, budget_latency_ms, budget_energy_uj,
             sensitivity_epochs, seed, out, json_path, quiet):
     """Prune WORKLOAD with PATTERN; print compression metrics and accuracy; write --out.
 
@@ -79,7 +82,19 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
             raise CosimError(f"{flag}: folder '{Path(p).parent}' does not exist; create it or choose another path")
     pat = parse_pattern(pattern)
     dist = parse_distill(distill)
-    is_digits = workload.lower() in ARCHS
+    evaluate = None
+    require(workload is not None or evaluator is not None,
+            "give --workload (-w) or an --evaluator whose module builds the model (graph())")
+    if evaluator is not None:
+        from cosim.search.evaluator import evaluator_graph, load_evaluator
+
+        evaluate = load_evaluator(evaluator)
+        if workload is None:
+            workload = evaluator_graph(evaluator)
+        else:
+            require(workload.lower() not in ARCHS, f"--evaluator: '{workload}' is measured by cosim itself; "
+                                                   "drop --evaluator or give your own model")
+    is_digits = isinstance(workload, str) and workload.lower() in ARCHS
     if finetune_epochs is None:
         finetune_epochs = 5 if is_digits else 0
     sched = Schedule(schedule, steps if schedule != "one-shot" else 1, finetune_epochs, initial_sparsity, tolerance)
@@ -111,7 +126,8 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
 
     run = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
                          act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
-                         layer_sparsity=layer_sparsity, seed=seed, distill=dist, share_scope=share_scope)
+                         layer_sparsity=layer_sparsity, seed=seed, distill=dist, share_scope=share_scope,
+                         evaluate=evaluate)
     if dist is not None:  # the same recipe on labels only: what distillation bought
         plain = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
                                act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
