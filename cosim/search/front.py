@@ -114,5 +114,8 @@ def point_report(store: ResultStore, point_id: int):
     cand = next(c for c in space.candidates if c.name == p.candidate)
     spec = build_spec(cand, p.hw)
     require(not isinstance(spec, str), f"--point {point_id} has an invalid spec: {spec}")
-    graph = workload_variant(*p.pruning_key, memo_path=str(store.path)).graph  # the model the sweep trained
+    from cosim.search.recipe_training import accelerator_for
+
+    graph = workload_variant(*p.pruning_key, memo_path=str(store.path),  # the model the sweep trained
+                             accelerator=accelerator_for(cand, p.pruning_key)).graph
     return simulate(graph, spec, inputs={"point": p.as_dict()}), spec

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from cosim.errors import require
 from cosim.graph import LayerGraph
@@ -128,7 +129,7 @@ def workload_variant(workload: str, sparsity: str, allocation: str, bits: int, r
         from cosim.search.recipes import RecipeMemo, recipe_key
 
         hit = None
-        if memo_path:
+        if memo_path and Path(memo_path).is_file():  # a worker elsewhere (dask) without the store trains itself
             memo = RecipeMemo(memo_path)
             try:
                 hit = memo.get(recipe_key(workload, sparsity, allocation, bits, recipe, accelerator))
