@@ -121,3 +121,10 @@ def test_worker_processes_read_recipes_the_parent_trained(tmp_path):
     res = run_sweep(space, tmp_path, executor="processes", workers=2, progress=False, chunk_size=2)
     assert res.status_counts == {"ok": space.size} and res.recipes_trained == 2
     assert res.recipe_points == space.size
+
+
+@pytest.mark.parametrize("allocation, fragment", [("smart", "'smart' is unknown"), ("hw-latency:2", r"\(0, 1\]")])
+def test_a_bad_allocation_is_refused_at_load(allocation, fragment):
+    bad = dict(SPACE, pruning={"sparsity": ["2:4"], "allocation": [allocation]})
+    with pytest.raises(CosimError, match=fragment):
+        parse_space(bad)

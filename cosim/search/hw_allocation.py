@@ -16,6 +16,7 @@ import functools
 
 from cosim.errors import CosimError, require
 
+STATIC_ALLOCATIONS = ("uniform", "keep-ends")  # cosim/search/workload_variants.py
 HW_ALLOCATIONS = {"hw-latency": "latency_s", "hw-energy": "energy_pj"}
 SENSITIVITY_EPOCHS = 0  # the search prices many candidates; `cosim prune --sensitivity-epochs` goes further
 

@@ -82,6 +82,18 @@ def parse_recipe(text: str) -> Recipe:
     return r
 
 
+def check_pruning_values(key: str, values, where: str) -> None:
+    """A space's pruning.recipe / pruning.allocation values, checked when the space is loaded."""
+    from cosim.search.hw_allocation import STATIC_ALLOCATIONS, parse_hw_allocation
+
+    for v in values:
+        if key == "recipe":
+            parse_recipe(v)
+        else:
+            require(v in STATIC_ALLOCATIONS or parse_hw_allocation(v) is not None,
+                    f"{where}: '{v}' is unknown; use {', '.join(STATIC_ALLOCATIONS)}, hw-latency:F or hw-energy:F")
+
+
 def recipe_key(workload: str, sparsity: str, allocation: str, bits: int, recipe: str, accelerator: str = "") -> str:
     """The memo key of one trained model (the recipe text normalised through its parse); a
     hardware-aware allocation adds the accelerator it was made for."""

@@ -292,11 +292,10 @@ def _parse_candidate(raw: Any, i: int, workloads: Any, pruning: Any, base_dir: P
         if k == "sparsity":
             for v in vals:
                 _check_sparsity_text(v, f"{where}.pruning.sparsity")
-        if k == "recipe":
-            from cosim.search.recipes import parse_recipe
+        if k in ("recipe", "allocation"):
+            from cosim.search.recipes import check_pruning_values
 
-            for v in vals:
-                parse_recipe(v)
+            check_pruning_values(k, vals, f"{where}.pruning.{k}")
         pr_dims.append(Dimension(f"pruning.{k}", tuple(vals)))
     vary = raw.get("vary", {}) or {}
     require(isinstance(vary, Mapping), f"{where}.vary: expected a mapping of dotted spec fields to value lists")

@@ -22,9 +22,8 @@ from pathlib import Path
 
 from cosim.errors import require
 from cosim.graph import LayerGraph
+from cosim.search.hw_allocation import STATIC_ALLOCATIONS as ALLOCATIONS  # uniform, keep-ends
 from cosim.sparsity import Sparsity
-
-ALLOCATIONS = ("uniform", "keep-ends")
 
 
 def parse_sparsity_text(text: str) -> Sparsity:
