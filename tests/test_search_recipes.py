@@ -128,3 +128,21 @@ def test_a_bad_allocation_is_refused_at_load(allocation, fragment):
     bad = dict(SPACE, pruning={"sparsity": ["2:4"], "allocation": [allocation]})
     with pytest.raises(CosimError, match=fragment):
         parse_space(bad)
+
+
+def test_the_default_co_search_ranks_digits_by_measured_fine_tuned_accuracy():
+    import math
+
+    from cosim.search.evaluate import workload_metrics
+    from cosim.search.space import default_space_path, load_space
+
+    space = load_space(default_space_path())
+    assert "accuracy_measured_or_proxy" in space.objectives
+    dims = {d.path: d.values for d in space.candidates[0].dims}
+    assert dims["pruning.recipe"] == ("default",) and parse_recipe("default").finetune_epochs >= 1
+    m = workload_metrics(("digits-cnn", "unstructured:0.75", "keep-ends", 8, "default"))
+    assert not math.isnan(m["accuracy"]) and m["accuracy_measured_or_proxy"] == m["accuracy"]
+    z = workload_metrics(("digits-cnn", "unstructured:0.75", "keep-ends", 8, "one-shot:ft=0"))
+    assert m["accuracy"] >= z["accuracy"]  # fine-tuning recovers what one-shot pruning loses
+    r = workload_metrics(("resnet50", "2:4", "keep-ends", 8, "default"))
+    assert math.isnan(r["accuracy"]) and r["accuracy_measured_or_proxy"] == r["accuracy_proxy_weight_norm"]
