@@ -27,6 +27,8 @@ AXES = {
     "params_nonzero": ("nonzero weights (M)", 1e-6), "model_bytes": ("model size (MB)", 1e-6),
     "accuracy": ("top-1 accuracy (%)", 100.0),
     "accuracy_proxy_weight_norm": ("accuracy proxy: weight norm kept (%)", 100.0),
+    "accuracy_measured_or_proxy": ("accuracy: measured top-1, else weight-norm proxy (%)", 100.0),
+    "accuracy_proxy_network_aware": ("accuracy proxy: network-aware kept energy (%)", 100.0),
     "macs": ("MACs (G)", 1e-9), "effectual_macs": ("effectual MACs (G)", 1e-9),
 }
 KIND_COLORS = {"systolic": "#1f77b4", "sparse_tensor_core": "#d62728", "fpga": "#2ca02c"}

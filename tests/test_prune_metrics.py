@@ -88,3 +88,16 @@ def test_codebook_and_channel_pruning_flow_into_metrics():
     assert m.PR == pytest.approx(1 - (64 + 16) / (128 + 32))
     assert m.compressed_weight_bytes == pytest.approx((64 * 4 + 16 * 32 + 16 * 32) / 8)
     assert m.compressed_activation_bytes < m.original_activation_bytes  # b reads 4 inputs, not 8
+
+
+def test_both_conventions_are_reciprocal_and_named():
+    from cosim.prune.workflow import prune_workload
+
+    m = prune_workload("mlp", "unstructured:0.75").metrics
+    d = m.to_dict()
+    assert d["CR_original_over_compressed"] == m.CR and d["CE_dense_over_effectual_macs"] == m.CE
+    assert m.CR_compressed_over_original == pytest.approx(1 / m.CR) and m.CR_compressed_over_original < 1
+    assert m.CE_effectual_over_dense_macs == pytest.approx(0.25, abs=0.01)  # 75 % of the MACs are gone
+    assert m.EE_perf_times_CR_original_over_compressed == m.EE
+    assert m.EE_perf_over_CR_compressed_over_original == pytest.approx(m.EE)  # the same number, other CR
+    assert m.EE_perf_times_CR_compressed_over_original == pytest.approx(m.CE_perf / m.CR)

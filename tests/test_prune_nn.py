@@ -20,15 +20,15 @@ def small_cnn():
 def test_im2col_and_col2im_are_adjoint():
     x = RNG.standard_normal((2, 4, 4, 3)).astype(np.float32)
     y = RNG.standard_normal((2 * 16, 27)).astype(np.float32)
-    lhs = float((im2col(x, 3) * y).sum())
-    rhs = float((x * col2im(y, 2, 4, 4, 3, 3)).sum())
+    lhs = float((im2col(x, 3, 1) * y).sum())
+    rhs = float((x * col2im(y, 2, 4, 4, 3, 3, 1)).sum())
     assert lhs == pytest.approx(rhs, rel=1e-4)
 
 
 def test_im2col_column_order_is_channel_major():
     x = np.zeros((1, 3, 3, 2), dtype=np.float32)
     x[0, 1, 1, 1] = 7  # channel 1 at the centre
-    cols = im2col(x, 3)
+    cols = im2col(x, 3, 1)
     centre_row = 4  # output position (1, 1)
     assert cols[centre_row, 1 * 9 + 4] == 7 and cols[centre_row].sum() == 7
 

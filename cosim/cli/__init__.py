@@ -1,4 +1,4 @@
-"""The ``cosim`` command line: ``cosim simulate | prune | sweep | pareto | plot | presets``.
+"""The ``cosim`` command line: ``cosim simulate | prune | evolve | sweep | pareto | plot | presets``.
 
 Subcommands live one per module (cosim/cli/<name>_cmd.py) and load lazily, so ``cosim --help`` stays
 fast. Every user error (CosimError) prints one line ``error: ...`` on stderr and exits with code 2.
@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "simulate": "cosim.cli.simulate_cmd",
     "presets": "cosim.cli.presets_cmd",
     "prune": "cosim.cli.prune_cmd",
+    "evolve": "cosim.cli.evolve_cmd",
     "sweep": "cosim.cli.sweep_cmd",
     "pareto": "cosim.cli.pareto_cmd",
     "plot": "cosim.cli.plot_cmd",
@@ -40,7 +41,7 @@ def cli():
     co-search pruning with hardware, and plot energy–latency Pareto fronts."""
 
 
-_COMPILING = ("simulate", "sweep", "prune", "pareto")  # commands that run the Numba kernels
+_COMPILING = ("simulate", "sweep", "prune", "evolve", "pareto")  # commands that run the Numba kernels
 
 
 def _note_cold_kernels(argv) -> None:

@@ -26,6 +26,8 @@ def _digits(name: str) -> Callable[[], LayerGraph]:
 EMBEDDED: dict[str, Callable[[], LayerGraph]] = {
     "digits-mlp": _digits("digits-mlp"),
     "digits-cnn": _digits("digits-cnn"),
+    "mnist-mlp": _digits("mnist-mlp"),
+    "mnist-cnn": _digits("mnist-cnn"),
 }
 
 

@@ -13,8 +13,8 @@ from cosim.errors import CosimError, require
 
 
 @click.command("prune")
-@click.option("--workload", "-w", required=True,
-              help="digits-mlp | digits-cnn (trained here, real accuracy), a zoo name or a YAML/ONNX/CSV path.")
+@click.option("--workload", "-w", default=None,
+              help="digits-mlp | digits-cnn | mnist-mlp | mnist-cnn (trained here, real accuracy), a zoo name or a YAML/ONNX/CSV path.")
 @click.option("--pattern", "-p", required=True,
               help="2:4 | N:M[:k|n] | unstructured:S | block:BHxBW:S | channel:S | layer:S | dense (S = sparsity in [0, 1)).")
 @click.option("--criterion", default="magnitude", show_default=True,
@@ -36,7 +36,15 @@ from cosim.errors import CosimError, require
 @click.option("--qat-epochs", default=0, show_default=True, type=P.ROWS,
               help="Quantization-aware fine-tuning epochs (digits models).")
 @click.option("--share-bits", default=None, type=P.BITS, help="k-means weight sharing with 2^B shared values per layer.")
+@click.option("--share-scope", default="layer", show_default=True, type=click.Choice(["layer", "network"]),
+              help="Weight sharing: a codebook per layer, or one for the whole network (cross-layer).")
+@click.option("--evaluator", default=None, metavar="MODULE:FUNCTION",
+              help="Your accuracy: FUNCTION(weights) -> accuracy in [0, 1] on your data, given the pruned "
+                   "weights (cosim/search/evaluator.py); without -w, the module's graph() is pruned.")
 @click.option("--skip", multiple=True, help="Layer left dense (repeatable).")
+@click.option("--distill", default=None, metavar="T,ALPHA",
+              help="Fine-tune with knowledge distillation from the dense model: temperature T, soft-target "
+                   "weight ALPHA (Hinton et al. 2015; e.g. 4,0.7). The report also gives the accuracy without it.")
 @click.option("--accelerator", "-a", default=None, help="With a budget: preset or YAML whose simulation prices layers.")
 @click.option("--budget-latency-ms", default=None, type=P.POSITIVE, help="Hardware-aware: per-layer sparsity meeting this latency.")
 @click.option("--budget-energy-uj", default=None, type=P.POSITIVE, help="Hardware-aware: per-layer sparsity meeting this energy.")
@@ -48,18 +56,20 @@ from cosim.errors import CosimError, require
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the prune report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the summary only, no per-layer table.")
 def command(workload, pattern, criterion, scope, schedule, steps, finetune_epochs, initial_sparsity, tolerance,
-            quantize, act_bits, qat_epochs, share_bits, skip, accelerator, budget_latency_ms, budget_energy_uj,
+            quantize, act_bits, qat_epochs, share_bits, share_scope, evaluator, skip, distill, accelerator, budget_latency_ms, budget_energy_uj,
             sensitivity_epochs, seed, out, json_path, quiet):
     """Prune WORKLOAD with PATTERN; print compression metrics and accuracy; write --out.
 
     \b
     Examples:
       cosim prune -w digits-cnn -p 2:4 --finetune-epochs 5 --out cnn24.npz
+      cosim prune -w mnist-cnn -p unstructured:0.95 --schedule poly --distill 4,0.7 --out m95.npz
       cosim prune -w digits-cnn -p unstructured:0.9 --schedule poly --steps 8 --scope global --out u90.npz
       cosim prune -w resnet50 -p unstructured:0.8 --quantize int8 --out r50.npz
       cosim prune -w digits-cnn -p channel:0.9 --quantize int8 -a scalesim-32x32-ws --budget-latency-ms 0.002 --out hw.npz
     """
     from cosim.prune.digits import ARCHS
+    from cosim.prune.distill import parse_distill
     from cosim.prune.io import save_pruned
     from cosim.prune.patterns import parse_pattern
     from cosim.prune.quantize import parse_quant
@@ -71,7 +81,20 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
         if p and not (Path(p).parent if str(Path(p).parent) else Path(".")).is_dir():
             raise CosimError(f"{flag}: folder '{Path(p).parent}' does not exist; create it or choose another path")
     pat = parse_pattern(pattern)
-    is_digits = workload.lower() in ARCHS
+    dist = parse_distill(distill)
+    evaluate = None
+    require(workload is not None or evaluator is not None,
+            "give --workload (-w) or an --evaluator whose module builds the model (graph())")
+    if evaluator is not None:
+        from cosim.search.evaluator import evaluator_graph, load_evaluator
+
+        evaluate = load_evaluator(evaluator)
+        if workload is None:
+            workload = evaluator_graph(evaluator)
+        else:
+            require(workload.lower() not in ARCHS, f"--evaluator: '{workload}' is measured by cosim itself; "
+                                                   "drop --evaluator or give your own model")
+    is_digits = isinstance(workload, str) and workload.lower() in ARCHS
     if finetune_epochs is None:
         finetune_epochs = 5 if is_digits else 0
     sched = Schedule(schedule, steps if schedule != "one-shot" else 1, finetune_epochs, initial_sparsity, tolerance)
@@ -103,7 +126,13 @@ def command(workload, pattern, criterion, scope, schedule, steps, finetune_epoch
 
     run = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
                          act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
-                         layer_sparsity=layer_sparsity, seed=seed)
+                         layer_sparsity=layer_sparsity, seed=seed, distill=dist, share_scope=share_scope,
+                         evaluate=evaluate)
+    if dist is not None:  # the same recipe on labels only: what distillation bought
+        plain = prune_workload(workload, pat, criterion=criterion, scope=scope, schedule=sched, quant=quant,
+                               act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits, skip=tuple(skip),
+                               layer_sparsity=layer_sparsity, seed=seed, share_scope=share_scope)
+        run.accuracy_without_distill = plain.accuracy_after
     report = run_report(run, allocation)
     # Everything is computed before anything is written: an error leaves no file behind.
     text = format_run(run, allocation, per_layer=not quiet)

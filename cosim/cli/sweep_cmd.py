@@ -37,9 +37,11 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
             max_area_mm2, resume, no_progress,
             no_plots):
     """Sweep SPACE (a design-space YAML or the name of a shipped one; default: the built-in co-search
-    of ResNet-50, BERT-base and the small CNN digits-cnn, whose accuracy is measured, over systolic,
-    sparse-tensor-core and FPGA candidates with dense, 2:4, unstructured, block and channel pruning)
-    and write the result store, the Pareto front per workload and its plots.
+    of ResNet-50, BERT-base and the small CNN digits-cnn, whose accuracy is measured after fine-tuning,
+    over systolic, sparse-tensor-core and FPGA candidates with dense, 2:4, unstructured, block and
+    channel pruning; ranked by accuracy_measured_or_proxy: measured where a model has data, the
+    weight-norm proxy otherwise) and write the result store, the Pareto front per workload and its plots.
+    Each distinct training recipe is trained once and kept in the store.
 
     \b
     Examples:
@@ -52,7 +54,8 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
     \b
     A space file (shipped ones: workloads/spaces/*.yaml, usable by name):
       workloads: [resnet50]
-      pruning: {sparsity: [dense, "2:4", "unstructured:0.5"], allocation: [uniform], bits: [8]}
+      pruning: {sparsity: [dense, "2:4", "unstructured:0.5"], allocation: [uniform, "hw-latency:0.7"], bits: [8],
+                recipe: [default, "poly:steps=5:ft=3:distill=4,0.7"]}
       candidates:
         - name: systolic
           base: scalesim-32x32-ws
@@ -83,6 +86,9 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
     rate = res.evaluated / res.elapsed_s if res.elapsed_s > 0 else 0.0
     click.echo(f"evaluated {res.evaluated:,} points in {res.elapsed_s:.1f} s ({rate:,.0f} points/s), "
                f"{res.skipped:,} already stored; store: {counts} -> {res.store_path}")
+    if res.recipe_points:
+        click.echo(f"trained {res.recipes_trained} distinct recipes for {res.recipe_points:,} points "
+                   "(measured accuracy; each recipe once, kept in the store)")
     if not no_plots:
         _write_front_outputs(res.store_path, space_obj, Path(out_dir))
 

@@ -10,8 +10,10 @@ real accuracy on embedded data, hardware-aware per-layer allocation, pruned-mode
 
 Modules (data flows down this list): patterns (masks a pattern allows), criteria (weight scores),
 structure (channel and layer surgery on the graph), engine (one pruning step on a graph with
-weights), schedules, quantize, weight_sharing, metrics (PR, CR, CE, CE_perf, EE), data / nn /
-nn_kernels / digits / session (training and measuring the embedded digits models), synthetic
+weights), schedules, quantize, weight_sharing (per layer or network-wide), metrics (PR, CR, CE,
+CE_perf, EE, both conventions), data / mnist (the embedded UCI digits and MNIST sample) / nn /
+nn_kernels / digits (the embedded models: digits-mlp, digits-cnn, mnist-mlp, mnist-cnn) /
+trained_cache / distill (knowledge distillation) / session (training and measuring them), synthetic
 (seeded weights and the accuracy proxy for zoo workloads), allocation (hardware-aware), workflow
 (end to end), report, io (.npz files), torch_import (optional, needs PyTorch).
 """

@@ -58,10 +58,18 @@ def load_digits_split(test_fraction: float = 0.2, val_fraction: float = 0.1, see
     """Stratified split: per class, a seeded permutation puts round(test_fraction·count) images in
     test and round(val_fraction·count) in val; the rest train (1,797 → 1,259 / 179 / 359 by default).
     Cached: callers must not modify the arrays."""
+    images, labels = _raw()
+    return stratified_split(images.astype(np.float32) / PIXEL_MAX, labels, test_fraction, val_fraction, seed)
+
+
+def stratified_split(images: np.ndarray, labels: np.ndarray, test_fraction: float, val_fraction: float,
+                     seed: int) -> Split:
+    """Per class, a seeded permutation puts round(test_fraction·count) images in test and
+    round(val_fraction·count) in val, the rest in train (train shuffled, val and test in file order).
+    ``images`` (n, H, W) scaled to [0, 1]; the arrays returned are read-only."""
     if not (0.0 < test_fraction < 1.0 and 0.0 <= val_fraction < 1.0 and test_fraction + val_fraction < 1.0):
         raise CosimError(f"test_fraction {test_fraction} and val_fraction {val_fraction} must be fractions "
                          "summing to less than 1")
-    images, labels = _raw()
     rng = np.random.default_rng(seed)
     parts: list[list[np.ndarray]] = [[], [], []]
     for c in range(10):
@@ -74,7 +82,7 @@ def load_digits_split(test_fraction: float = 0.2, val_fraction: float = 0.1, see
         parts[0].append(idx[n_test + n_val:])
     tr, va, te = (np.concatenate(p) for p in parts)
     tr = tr[rng.permutation(tr.size)]
-    x = (images.astype(np.float32) / PIXEL_MAX)[..., None]
+    x = np.asarray(images, dtype=np.float32)[..., None]
     y = labels.astype(np.int64)
     for a in (x, y):
         a.flags.writeable = False

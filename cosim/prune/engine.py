@@ -71,6 +71,8 @@ def validate(graph: LayerGraph, pattern: Pattern, *, criterion: str = "magnitude
     require(scope in ("layer", "global"), f"--scope '{scope}' is unknown; use layer or global")
     require(scope == "layer" or pattern.kind == "unstructured",
             f"--scope global works with unstructured patterns only, not '{pattern.label}'")
+    require(pattern.kind != "threshold" or criterion in ("magnitude", "l1"),
+            f"--pattern {pattern.label} thresholds |w|; use --criterion magnitude, not {criterion}")
     names = [l.name for l in graph.compute_layers() if l.has_weights and l.name not in skip
              and (layer_sparsity or {}).get(l.name, 1.0) != 0.0]
     for s in skip:

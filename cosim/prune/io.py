@@ -65,7 +65,7 @@ def graph_to_json(graph: LayerGraph) -> tuple[dict, dict[str, np.ndarray]]:
             arrays[f"mask/{layer.name}"] = np.packbits(np.ascontiguousarray(sp.mask, dtype=bool).ravel())
         cb = graph.nx.nodes[layer.name].get(CODEBOOK_ATTR)
         if cb is not None:
-            entry["codebook"] = {"size": cb["size"], "entry_bits": cb["entry_bits"]}
+            entry["codebook"] = {"size": cb["size"], "entry_bits": cb["entry_bits"], "shared": bool(cb.get("shared"))}
             arrays[f"codebook/{layer.name}"] = np.asarray(cb["values"], dtype=np.float32)
         layers.append(entry)
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "cosim_version": __version__,
@@ -143,7 +143,8 @@ def _graph_from(p: Path, data) -> LayerGraph:
         if cb is not None:
             g.nx.nodes[entry["name"]][CODEBOOK_ATTR] = {
                 "size": int(cb["size"]), "entry_bits": int(cb["entry_bits"]),
-                "values": np.asarray(data[f"codebook/{entry['name']}"], dtype=np.float32)}
+                "values": np.asarray(data[f"codebook/{entry['name']}"], dtype=np.float32),
+                "shared": bool(cb.get("shared", False))}
     return g
 
 

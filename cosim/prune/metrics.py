@@ -16,6 +16,20 @@ original bit widths (a float model exported at 32 bits, a zoo workload at its ow
 * ``CE_perf`` — performance retention: accuracy after / accuracy before. Measured where the network
   has data (``accuracy_kind`` = 'measured'), otherwise a named proxy ('proxy:<name>').
 * ``EE`` — overall efficiency: CR × CE_perf (compression earned, discounted by accuracy lost).
+
+Both conventions of the literature, named so neither passes for the other (``CR``, ``CE`` and ``EE``
+above are the first; the report prints both):
+
+* ``CR_original_over_compressed`` = original weight bytes / compressed weight bytes (= ``CR``, ≥ 1
+  when compression helps); ``CR_compressed_over_original`` = its reciprocal, the fraction of the
+  storage left (≤ 1).
+* ``CE_dense_over_effectual_macs`` = dense MACs / effectual MACs (= ``CE``, ≥ 1);
+  ``CE_effectual_over_dense_macs`` = its reciprocal, the fraction of the MACs left (≤ 1).
+* ``EE_perf_times_CR_original_over_compressed`` = CE_perf × CR_original_over_compressed (= ``EE``);
+  ``EE_perf_over_CR_compressed_over_original`` = CE_perf / CR_compressed_over_original — the same
+  number written with the other CR; ``EE_perf_times_CR_compressed_over_original`` = CE_perf ×
+  CR_compressed_over_original is what the formula "EE = CR × CE_perf" gives with the other CR: the
+  reciprocal's scale, smaller is better there.
 """
 
 from __future__ import annotations
@@ -76,7 +90,16 @@ def layer_storage_bits(layer: Layer, quant: QuantSpec | None = None, codebook: d
 
 
 def weight_bytes(graph: LayerGraph, quant: QuantSpec | None = None) -> float:
-    return sum(layer_storage_bits(l, quant, codebook_of(graph, l.name))[0] for l in graph.layers()) / 8
+    """Storage of every layer's weights; a network-wide (shared) codebook is counted once."""
+    bits, shared = 0, 0
+    for l in graph.layers():
+        cb = codebook_of(graph, l.name)
+        b, _ = layer_storage_bits(l, quant, cb)
+        if cb and cb.get("shared"):
+            b -= cb["size"] * cb["entry_bits"]
+            shared = cb["size"] * cb["entry_bits"]
+        bits += b
+    return (bits + shared) / 8
 
 
 def activation_bytes(graph: LayerGraph) -> float:
@@ -108,8 +131,41 @@ class CompressionMetrics:
     accuracy_after: float | None
     accuracy_kind: str  # 'measured' or 'proxy:<name>'
 
+    # ---- both conventions, unambiguously named (module docstring) --------------------------------
+    @property
+    def CR_original_over_compressed(self) -> float:
+        return self.CR
+
+    @property
+    def CR_compressed_over_original(self) -> float:
+        return 1.0 / self.CR if self.CR else float("inf")
+
+    @property
+    def CE_dense_over_effectual_macs(self) -> float:
+        return self.CE
+
+    @property
+    def CE_effectual_over_dense_macs(self) -> float:
+        return 1.0 / self.CE if self.CE else float("inf")
+
+    @property
+    def EE_perf_times_CR_original_over_compressed(self) -> float:
+        return self.EE
+
+    @property
+    def EE_perf_over_CR_compressed_over_original(self) -> float:
+        return self.CE_perf / self.CR_compressed_over_original
+
+    @property
+    def EE_perf_times_CR_compressed_over_original(self) -> float:
+        return self.CE_perf * self.CR_compressed_over_original
+
+    BOTH_WAYS = ("CR_original_over_compressed", "CR_compressed_over_original", "CE_dense_over_effectual_macs",
+                 "CE_effectual_over_dense_macs", "EE_perf_times_CR_original_over_compressed",
+                 "EE_perf_over_CR_compressed_over_original", "EE_perf_times_CR_compressed_over_original")
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), **{k: getattr(self, k) for k in self.BOTH_WAYS}}
 
 
 def compression_metrics(original: LayerGraph, pruned: LayerGraph, *, accuracy_before: float | None,

@@ -1,8 +1,8 @@
 """Small neural networks in numpy: forward, backward, Adam, masks, fake quantization, channel surgery.
 
 Enough to train, prune and fine-tune the embedded digits models (cosim/prune/digits.py) in seconds on
-a CPU. Tensors are NHWC float32. Convolutions are stride-1 "same" (odd kernels) lowered to a GEMM by
-im2col, with the reduction index ordered channel-major — k = c·kh·kw + i·kw + j, the PyTorch OIHW
+a CPU. Tensors are NHWC float32. Convolutions are stride-1, "same" (zero padding k//2, odd kernels)
+or "valid" (no padding: the map shrinks by k − 1), lowered to a GEMM by im2col, with the reduction index ordered channel-major — k = c·kh·kw + i·kw + j, the PyTorch OIHW
 flattening — so a weight's GEMM view (1, N, K) is exactly cosim's (groups, N, K) layer view and a mask
 moves between the two without reordering. ``Flatten`` flattens in NCHW order for the same reason.
 
@@ -35,9 +35,13 @@ def single_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+PADDINGS = ("same", "valid")
+
+
 @dataclass
 class Conv:
-    """k×k convolution, stride 1, zero padding k//2 ('same'). w: (out, in, k, k)."""
+    """k×k convolution, stride 1, ``padding`` 'same' (zero padding k//2) or 'valid' (none).
+    w: (out, in, k, k)."""
 
     name: str
     w: np.ndarray
@@ -45,6 +49,15 @@ class Conv:
     mask: np.ndarray | None = None  # (1, out, in·k·k) bool
     weight_quant: Quant = None
     input_quant: Quant = None
+    padding: str = "same"
+
+    def __post_init__(self) -> None:
+        if self.padding not in PADDINGS:
+            raise CosimError(f"layer '{self.name}': padding '{self.padding}' is unknown; use same or valid")
+
+    @property
+    def pad(self) -> int:
+        return self.w.shape[2] // 2 if self.padding == "same" else 0
 
     @property
     def gemm_shape(self) -> tuple[int, int, int]:
@@ -62,10 +75,11 @@ class Conv:
             x = self.input_quant(x)
         x = np.ascontiguousarray(x)
         b_, h, w_, _ = x.shape
-        cols = im2col(x, self.w.shape[2])
+        k, p = self.w.shape[2], self.pad
+        cols = im2col(x, k, p)
         w2 = self.effective_w2()
         cache[self.name] = (cols, x.shape, w2)
-        return (cols @ w2.T + self.b).reshape(b_, h, w_, -1)
+        return (cols @ w2.T + self.b).reshape(b_, h + 2 * p - k + 1, w_ + 2 * p - k + 1, -1)
 
     def backward(self, dout: np.ndarray, cache: dict, grads: dict) -> np.ndarray | None:
         cols, xshape, w2 = cache[self.name]
@@ -74,7 +88,7 @@ class Conv:
         if cache.get("_first") == self.name:  # the network input needs no gradient
             return None
         b_, h, w_, c = xshape
-        return col2im(np.ascontiguousarray(d2 @ w2), b_, h, w_, c, self.w.shape[2])
+        return col2im(np.ascontiguousarray(d2 @ w2), b_, h, w_, c, self.w.shape[2], self.pad)
 
 
 @dataclass
@@ -123,20 +137,21 @@ class ReLU:
 
 @dataclass
 class MaxPool:
-    """2×2 max pooling, stride 2 (H and W must be even)."""
+    """2×2 max pooling, stride 2; an odd H or W drops its last row or column (floor)."""
 
     name: str
 
     def forward(self, x, cache):
         b_, h, w_, c = x.shape
-        if h % 2 or w_ % 2:
-            raise CosimError(f"layer '{self.name}': 2x2 max pooling needs an even input size, got {h}x{w_}")
+        if h < 2 or w_ < 2:
+            raise CosimError(f"layer '{self.name}': 2x2 max pooling needs an input of at least 2x2, got {h}x{w_}")
         out, arg = maxpool2(np.ascontiguousarray(x))
-        cache[self.name] = arg
+        cache[self.name] = (arg, h, w_)
         return out
 
     def backward(self, dout, cache, grads):
-        return maxpool2_backward(np.ascontiguousarray(dout), cache[self.name])
+        arg, h, w_ = cache[self.name]
+        return maxpool2_backward(np.ascontiguousarray(dout), arg, h, w_)
 
 
 @dataclass
@@ -284,9 +299,14 @@ def he_init(rng: np.random.Generator, shape: tuple, fan_in: int) -> np.ndarray:
 
 
 def train(net: Net, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, lr: float = 2e-3,
-          batch: int = 64, weight_decay: float = 0.0) -> list[float]:
+          batch: int = 64, weight_decay: float = 0.0, cosine: bool = False,
+          loss_fn: Callable | None = None) -> list[float]:
     """Adam (Kingma & Ba 2015; β1 0.9, β2 0.999, ε 1e-8) on mini-batches in a seeded order.
 
+    ``cosine``: the rate decays from ``lr`` to 0 over the run as ½(1 + cos πt/T) per step (Loshchilov
+    & Hutter 2017, SGDR without restarts), which settles the weights at the end of a short run.
+    ``loss_fn(net, xb, yb, idx) -> (loss, grads)`` replaces the cross-entropy (distillation,
+    cosim/prune/distill.py; ``idx`` are the batch's indices into ``x``).
     Masked weights stay exactly zero: their gradients and moments are masked after every step.
     Returns the mean loss of every epoch.
     """
@@ -296,18 +316,26 @@ def train(net: Net, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, lr
              for l in params}
     step = [0]
     history = []
+    per_epoch = -(-len(x) // batch)
+    total = max(1, epochs * per_epoch)
     with single_blas_thread():
         for _ in range(epochs):
             order = rng.permutation(len(x))
-            losses = [_adam_step(net, x[order[s:s + batch]], y[order[s:s + batch]], params, state, step, lr,
-                                 weight_decay) for s in range(0, len(x), batch)]
+            losses = []
+            for s in range(0, len(x), batch):
+                rate = lr * 0.5 * (1.0 + np.cos(np.pi * step[0] / total)) if cosine else lr
+                idx = order[s:s + batch]
+                if loss_fn is None:
+                    loss, grads = net.loss_and_grads(x[idx], y[idx])
+                else:
+                    loss, grads = loss_fn(net, x[idx], y[idx], idx)
+                losses.append(_adam_step(loss, grads, params, state, step, rate, weight_decay))
             history.append(float(np.mean(losses)))
     return history
 
 
-def _adam_step(net, xb, yb, params, state, step, lr, weight_decay) -> float:
+def _adam_step(loss, grads, params, state, step, lr, weight_decay) -> float:
     b1, b2, eps = 0.9, 0.999, 1e-8
-    loss, grads = net.loss_and_grads(xb, yb)
     step[0] += 1
     t = step[0]
     for l in params:

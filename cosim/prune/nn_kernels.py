@@ -13,15 +13,16 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """x (B, H, W, C), stride 1, zero padding k//2 → (B·H·W, C·k·k)."""
+def im2col(x: np.ndarray, k: int, p: int) -> np.ndarray:
+    """x (B, H, W, C), stride 1, zero padding p → (B·Ho·Wo, C·k·k), Ho = H + 2p − k + 1
+    (p = k//2 keeps the size, "same"; p = 0 is "valid")."""
     b_, h, w, c = x.shape
-    p = k // 2
-    out = np.zeros((b_ * h * w, c * k * k), dtype=x.dtype)
+    ho, wo = h + 2 * p - k + 1, w + 2 * p - k + 1
+    out = np.zeros((b_ * ho * wo, c * k * k), dtype=x.dtype)
     for b in range(b_):
-        for y in range(h):
-            for xx in range(w):
-                row = (b * h + y) * w + xx
+        for y in range(ho):
+            for xx in range(wo):
+                row = (b * ho + y) * wo + xx
                 for i in range(k):
                     yy = y + i - p
                     if yy < 0 or yy >= h:
@@ -36,14 +37,14 @@ def im2col(x: np.ndarray, k: int) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def col2im(cols: np.ndarray, b_: int, h: int, w: int, c: int, k: int) -> np.ndarray:
-    """The adjoint of :func:`im2col`: (B·H·W, C·k·k) → (B, H, W, C), overlapping entries summed."""
-    p = k // 2
+def col2im(cols: np.ndarray, b_: int, h: int, w: int, c: int, k: int, p: int) -> np.ndarray:
+    """The adjoint of :func:`im2col`: (B·Ho·Wo, C·k·k) → (B, H, W, C), overlapping entries summed."""
+    ho, wo = h + 2 * p - k + 1, w + 2 * p - k + 1
     out = np.zeros((b_, h, w, c), dtype=cols.dtype)
     for b in range(b_):
-        for y in range(h):
-            for xx in range(w):
-                row = (b * h + y) * w + xx
+        for y in range(ho):
+            for xx in range(wo):
+                row = (b * ho + y) * wo + xx
                 for i in range(k):
                     yy = y + i - p
                     if yy < 0 or yy >= h:
@@ -59,7 +60,8 @@ def col2im(cols: np.ndarray, b_: int, h: int, w: int, c: int, k: int) -> np.ndar
 
 @nb.njit(cache=True)
 def maxpool2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """2×2 / stride 2 max pool; also the flat index (0..3) of the winner (first on ties)."""
+    """2×2 / stride 2 max pool; also the flat index (0..3) of the winner (first on ties). An odd H or
+    W drops its last row or column (floor, as PyTorch's and Keras's default pooling)."""
     b_, h, w, c = x.shape
     out = np.empty((b_, h // 2, w // 2, c), dtype=x.dtype)
     arg = np.empty((b_, h // 2, w // 2, c), dtype=np.int8)
@@ -80,9 +82,10 @@ def maxpool2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @nb.njit(cache=True)
-def maxpool2_backward(dout: np.ndarray, arg: np.ndarray) -> np.ndarray:
+def maxpool2_backward(dout: np.ndarray, arg: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Gradient to the (B, h, w, C) input: each output's to its winner; dropped rows get zero."""
     b_, h2, w2, c = dout.shape
-    dx = np.zeros((b_, 2 * h2, 2 * w2, c), dtype=dout.dtype)
+    dx = np.zeros((b_, h, w, c), dtype=dout.dtype)
     for b in range(b_):
         for y in range(h2):
             for xx in range(w2):

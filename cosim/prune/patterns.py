@@ -3,6 +3,9 @@
 N = filters / output features (rows), K = the reduction (columns, channel-major: c·kh·kw + i·kw + j).
 
 * ``unstructured:s``  — any weights; the fraction ``s`` with the lowest scores is removed.
+* ``threshold:θ``     — any weights; every weight with |w| < θ is removed (an absolute magnitude
+  threshold, Han et al. 2015 §3, rather than a fraction): each layer's sparsity is what its weight
+  distribution puts below θ. Like N:M it has one target, so a schedule's steps repeat it.
 * ``N:M`` (or ``N:M:k`` / ``N:M:n``) — at most N nonzeros in every group of M consecutive weights
   along K (default, what sparse tensor cores accelerate: NVIDIA A100 2:4) or along N. A last, short
   group is treated as zero-padded to M, so it too keeps at most N.
@@ -28,7 +31,7 @@ import numpy as np
 
 from cosim.errors import CosimError, require
 
-PATTERN_KINDS = ("dense", "unstructured", "nm", "block", "channel", "layer")
+PATTERN_KINDS = ("dense", "unstructured", "threshold", "nm", "block", "channel", "layer")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Pattern:
     axis: str = "k"  # N:M groups run along K (reduction) or N (filters)
     block_h: int = 0
     block_w: int = 0
+    threshold: float = 0.0  # threshold:θ — |w| below it is removed
 
     def __post_init__(self) -> None:
         require(self.kind in PATTERN_KINDS,
@@ -50,6 +54,9 @@ class Pattern:
             require(self.n >= 1 and self.m >= 1, f"N:M pattern needs N >= 1 and M >= 1, got {self.n}:{self.m}")
             require(self.n <= self.m, f"N:M pattern {self.n}:{self.m} has N > M; N must be at most M (e.g. 2:4)")
             require(self.axis in ("k", "n"), f"N:M pattern axis '{self.axis}' is unknown; use k or n")
+        if self.kind == "threshold":
+            require(math.isfinite(self.threshold) and self.threshold > 0,
+                    f"threshold pattern needs θ > 0, got {self.threshold}")
         if self.kind == "block":
             require(self.block_h >= 1 and self.block_w >= 1,
                     f"block pattern needs a block shape of at least 1x1, got {self.block_h}x{self.block_w}")
@@ -62,16 +69,18 @@ class Pattern:
             return f"block:{self.block_h}x{self.block_w}:{self.sparsity:g}"
         if self.kind == "dense":
             return "dense"
+        if self.kind == "threshold":
+            return f"threshold:{self.threshold:g}"
         return f"{self.kind}:{self.sparsity:g}"
 
     @property
     def is_fine_grained(self) -> bool:
         """Masks only (the graph's dims stay); channel and layer patterns change the graph."""
-        return self.kind in ("unstructured", "nm", "block")
+        return self.kind in ("unstructured", "threshold", "nm", "block")
 
     def at_sparsity(self, sparsity: float) -> "Pattern":
-        """The same pattern at another sparsity (N:M is fixed by N and M and ignores it)."""
-        if self.kind in ("nm", "dense"):
+        """The same pattern at another sparsity (N:M and threshold:θ fix their own and ignore it)."""
+        if self.kind in ("nm", "dense", "threshold"):
             return self
         return Pattern(self.kind, sparsity, block_h=self.block_h, block_w=self.block_w)
 
@@ -86,7 +95,8 @@ def _fraction(text: str, what: str) -> float:
 
 
 def parse_pattern(text: str) -> Pattern:
-    """``2:4`` | ``2:4:n`` | ``unstructured:0.8`` | ``block:4x4:0.75`` | ``channel:0.3`` | ``layer:0.2`` | ``dense``."""
+    """``2:4`` | ``2:4:n`` | ``unstructured:0.8`` | ``threshold:0.05`` | ``block:4x4:0.75`` | ``channel:0.3`` |
+    ``layer:0.2`` | ``dense``."""
     t = text.strip().lower()
     parts = t.split(":")
     head = parts[0]
@@ -101,6 +111,14 @@ def parse_pattern(text: str) -> Pattern:
         axis = parts[2] if len(parts) == 3 else "k"
         require(axis in ("k", "n"), f"--pattern '{text}': N:M axis '{axis}' is unknown; use k or n")
         return Pattern("nm", 1.0 - n / m, n=n, m=m, axis=axis)
+    if head == "threshold":
+        require(len(parts) == 2, f"--pattern '{text}': write threshold:THETA, e.g. threshold:0.05")
+        try:
+            theta = float(parts[1])
+        except ValueError:
+            raise CosimError(f"--pattern '{text}': threshold '{parts[1]}' is not a number; give θ > 0") from None
+        require(math.isfinite(theta) and theta > 0, f"--pattern '{text}': threshold must be > 0, got {parts[1]}")
+        return Pattern("threshold", threshold=theta)
     if head in ("unstructured", "channel", "layer"):
         require(len(parts) == 2, f"--pattern '{text}': write {head}:SPARSITY, e.g. {head}:0.5")
         return Pattern(head, _fraction(parts[1], head))
@@ -111,8 +129,8 @@ def parse_pattern(text: str) -> Pattern:
         require(bh_s.isdigit() and bw_s.isdigit() and int(bh_s) >= 1 and int(bw_s) >= 1,
                 f"--pattern '{text}': block shape '{parts[1]}' must be two positive integers BHxBW")
         return Pattern("block", _fraction(parts[2], "block"), block_h=int(bh_s), block_w=int(bw_s))
-    raise CosimError(f"--pattern '{text}' is unknown; use N:M (2:4), unstructured:S, block:BHxBW:S, "
-                     "channel:S or layer:S")
+    raise CosimError(f"--pattern '{text}' is unknown; use N:M (2:4), unstructured:S, threshold:THETA, "
+                     "block:BHxBW:S, channel:S or layer:S")
 
 
 def prune_count(total: int, sparsity: float) -> int:
@@ -130,6 +148,14 @@ def unstructured_mask(scores: np.ndarray, sparsity: float) -> np.ndarray:
     keep = np.ones(flat.size, dtype=bool)
     keep[_lowest(flat, prune_count(flat.size, sparsity))] = False
     return keep.reshape(scores.shape)
+
+
+def threshold_mask(magnitudes: np.ndarray, theta: float) -> np.ndarray:
+    """Keep |w| >= θ; a layer entirely below θ keeps its largest weight (first on ties)."""
+    keep = magnitudes >= theta
+    if not keep.any():
+        keep.ravel()[int(np.argmax(magnitudes.ravel()))] = True
+    return keep
 
 
 def nm_mask(scores: np.ndarray, n: int, m: int, axis: str = "k") -> np.ndarray:
@@ -192,6 +218,8 @@ def mask_for(pattern: Pattern, scores: np.ndarray, sparsity: float | None = None
     s = pattern.sparsity if sparsity is None else sparsity
     if pattern.kind == "unstructured":
         return unstructured_mask(scores, s)
+    if pattern.kind == "threshold":
+        return threshold_mask(scores, pattern.threshold)
     if pattern.kind == "nm":
         return nm_mask(scores, pattern.n, pattern.m, pattern.axis)
     if pattern.kind == "block":

@@ -76,9 +76,16 @@ def format_run(run, allocation=None, per_layer: bool = True) -> str:
     lines.append(f"workload {run.workload}: pattern {run.pattern.label}, criterion {run.criterion}, scope {run.scope}, "
                  f"schedule {run.schedule.kind}" + (f", quantized {run.quant.label}" if run.quant else "")
                  + (f", weight sharing {2 ** run.share_bits} values" if run.share_bits else ""))
-    lines.append(f"{label}: {_acc(run.accuracy_before, kind)} -> {_acc(run.accuracy_after, kind)}")
+    lines.append(f"{label}: {_acc(run.accuracy_before, kind)} -> {_acc(run.accuracy_after, kind)}"
+                 + (f" with distillation ({run.distill.label})" if run.distill else ""))
+    if run.distill is not None and run.accuracy_without_distill is not None:
+        lines.append(f"without distillation (same recipe, labels only): {_acc(run.accuracy_without_distill, kind)}")
     lines.append(f"PR {m.PR:.3f}  CR {m.CR:.2f}  CR_with_activations {m.CR_with_activations:.2f}  CE {m.CE:.2f}  "
                  f"CE_perf {m.CE_perf:.4f}  EE {m.EE:.2f}")
+    lines.append(f"the other convention: CR_compressed_over_original {m.CR_compressed_over_original:.4f}  "
+                 f"CE_effectual_over_dense_macs {m.CE_effectual_over_dense_macs:.4f}  "
+                 f"EE_perf_times_CR_compressed_over_original {m.EE_perf_times_CR_compressed_over_original:.4f} "
+                 "(CR, CE, EE above are original/compressed, dense/effectual, CE_perf x CR)")
     lines.append(f"weights {m.original_weights:,} -> {m.kept_weights:,} kept; weight bytes "
                  f"{m.original_weight_bytes:,.0f} -> {m.compressed_weight_bytes:,.0f}; MACs {m.original_macs:,} -> "
                  f"{m.effectual_macs:,.0f} effectual")

@@ -15,21 +15,28 @@ from cosim.errors import require
 from cosim.graph import LayerGraph
 from cosim.prune import digits
 from cosim.prune.data import Split
+from cosim.prune.distill import Distill, distill_loss_fn, teacher_logits
 from cosim.prune.engine import prune_graph, sparsity_for
 from cosim.prune.nn import Net, train
 from cosim.prune.patterns import Pattern, prune_count
 from cosim.prune.quantize import QuantSpec, activation_quantizer, weight_quantizer
 from cosim.prune.schedules import Schedule, StepRecord, run_schedule
-from cosim.prune.weight_sharing import attach_codebook, share_weights
+from cosim.prune.weight_sharing import SCOPES as SHARE_SCOPES, attach_codebook, share_across, share_weights
 
 CALIBRATION_IMAGES = 512  # training images used for activation statistics, Taylor scores, calibration
 FINETUNE_LR = 1e-3  # half the training rate: fine-tuning starts from a good point
 
 
 class NetPruner:
+    """``distill``: fine-tuning learns from the network as given (the dense teacher) as well as from
+    the labels (cosim/prune/distill.py)."""
+
     def __init__(self, net: Net, data: Split, pattern: Pattern, *, criterion: str = "magnitude",
-                 scope: str = "layer", skip: tuple[str, ...] = (), seed: int = 0):
+                 scope: str = "layer", skip: tuple[str, ...] = (), seed: int = 0, distill: Distill | None = None):
         self.net = net
+        self.distill = distill
+        self.cosine = digits.COSINE.get(digits.ARCHS.get(net.name, ""), False)  # as the model was trained
+        self._teacher = teacher_logits(net, data.x_train) if distill is not None else None
         self.data = data
         self.pattern = pattern
         self.criterion = criterion
@@ -41,6 +48,7 @@ class NetPruner:
         self.quant: QuantSpec | None = None
         self.act_bits: int | None = None
         self.codebooks: dict[str, np.ndarray] = {}
+        self.shared_codebook = False  # one codebook for every layer (cross-layer sharing)
         self._finetune_calls = 0
 
     # ---- data views --------------------------------------------------------------------------------
@@ -104,8 +112,10 @@ class NetPruner:
 
     def fine_tune(self, epochs: int) -> None:
         self._finetune_calls += 1
+        loss_fn = distill_loss_fn(self._teacher, self.distill) if self.distill is not None else None
         train(self.net, self.data.x_train, self.data.y_train, epochs=epochs,
-              seed=self.seed + 1000 * self._finetune_calls, lr=FINETUNE_LR)
+              seed=self.seed + 1000 * self._finetune_calls, lr=FINETUNE_LR, loss_fn=loss_fn,
+              cosine=self.cosine)
 
     def run(self, schedule: Schedule, final: float | None = None) -> list[StepRecord]:
         final = self.pattern.sparsity if final is None else final
@@ -136,10 +146,20 @@ class NetPruner:
         if qat_epochs:
             self.fine_tune(qat_epochs)
 
-    def share_weights(self, bits: int) -> None:
-        """k-means weight sharing with 2^bits shared values per layer (after pruning; zeros stay)."""
+    def share_weights(self, bits: int, scope: str = "layer") -> None:
+        """k-means weight sharing with 2^bits shared values per layer, or one codebook for the whole
+        network (``scope='network'``), after pruning; zeros stay."""
         require(1 <= bits <= 16, f"--share-bits must be 1..16, got {bits}")
-        for l in self.net.weighted():
+        require(scope in SHARE_SCOPES, f"--share-scope '{scope}' is unknown; use {' or '.join(SHARE_SCOPES)}")
+        layers = self.net.weighted()
+        if scope == "network":
+            shared_w, codebook = share_across({l.name: l.w for l in layers}, 2 ** bits)
+            for l in layers:
+                l.w = shared_w[l.name].astype(np.float32)
+                self.codebooks[l.name] = codebook
+            self.shared_codebook = True
+            return
+        for l in layers:
             shared, codebook = share_weights(l.w.reshape(l.gemm_shape), 2 ** bits)
             l.w = shared.reshape(l.w.shape)
             self.codebooks[l.name] = codebook
@@ -155,7 +175,7 @@ class NetPruner:
         g = digits.to_layer_graph(self.net, weight_bits=wbits, act_bits=abits, act_density=density,
                                   sparsity=sparsity)
         for name, cb in self.codebooks.items():
-            attach_codebook(g, name, cb, entry_bits=wbits)
+            attach_codebook(g, name, cb, entry_bits=wbits, shared=self.shared_codebook)
         return g
 
     def weights(self) -> dict[str, np.ndarray]:

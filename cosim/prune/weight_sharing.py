@@ -7,6 +7,11 @@ changing. Pruned weights stay zero and are not in the codebook (the sparse forma
 are). A weight is then stored as an index of ceil(log2 k) bits plus, once per layer, a codebook of k
 entries of ``entry_bits`` each.
 
+Cross-layer sharing (``scope='network'``): one codebook for every layer, k-means over the nonzero
+weights of all layers together (as HashedNets/Deep Compression variants share across layers; fewer
+codebook bits, usually a larger error per layer since layers' weight ranges differ). Every layer
+records the same codebook with ``shared: True``; the metrics charge it once.
+
 Where this lands in the layer graph (the documented place):
 * ``layer.weight_bits`` = ceil(log2 k) — the bits stored and moved per weight (storage, DRAM traffic,
   FPGA packing all follow it);
@@ -60,16 +65,34 @@ def share_weights(w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return out, cent.astype(np.float32)
 
 
+SCOPES = ("layer", "network")
+
+
+def share_across(weights: dict[str, np.ndarray], k: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One codebook for all of ``weights`` (layer → array): (shared weights by layer, codebook)."""
+    names = list(weights)
+    flat = np.concatenate([np.asarray(weights[n], dtype=np.float32).ravel() for n in names]) if names else np.zeros(0)
+    shared, codebook = share_weights(flat, k)
+    out, at = {}, 0
+    for n in names:
+        w = np.asarray(weights[n])
+        out[n] = shared[at:at + w.size].reshape(w.shape)
+        at += w.size
+    return out, codebook
+
+
 def index_bits(k: int) -> int:
     return max(1, math.ceil(math.log2(k))) if k > 1 else 1
 
 
-def attach_codebook(graph: LayerGraph, name: str, codebook: np.ndarray, entry_bits: int = 32) -> None:
-    """Record a layer's codebook where the rest of cosim looks for it, and set its index width."""
+def attach_codebook(graph: LayerGraph, name: str, codebook: np.ndarray, entry_bits: int = 32,
+                    shared: bool = False) -> None:
+    """Record a layer's codebook where the rest of cosim looks for it, and set its index width.
+    ``shared``: the network-wide codebook (stored once, charged once by the metrics)."""
     k = int(codebook.size)
     graph.replace(graph[name].replace(weight_bits=index_bits(k)))
     graph.nx.nodes[name][CODEBOOK_ATTR] = {"size": k, "entry_bits": int(entry_bits),
-                                           "values": np.asarray(codebook, dtype=np.float32)}
+                                           "values": np.asarray(codebook, dtype=np.float32), "shared": bool(shared)}
 
 
 def codebook_of(graph: LayerGraph, name: str) -> dict | None:

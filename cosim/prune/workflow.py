@@ -2,7 +2,7 @@
 
 ``prune_workload`` picks the source of weights and of accuracy:
 
-* the embedded digits models (``digits-mlp``, ``digits-cnn``): trained here, pruned and fine-tuned
+* the embedded models (``digits-mlp``, ``digits-cnn``, ``mnist-mlp``, ``mnist-cnn``): trained here, pruned and fine-tuned
   on real data; accuracy is measured test accuracy;
 * a graph with weights (``graph.weights``, set by the ONNX importer, or ``weights=``) and an
   ``evaluate(weights) -> accuracy`` function: accuracy is whatever that function measures;
@@ -24,6 +24,7 @@ import numpy as np
 from cosim import __version__
 from cosim.errors import require
 from cosim.graph import LayerGraph
+from cosim.prune.distill import Distill
 from cosim.prune.engine import Pruned, gemm_view, prune_graph, validate
 from cosim.prune.metrics import CompressionMetrics, compression_metrics
 from cosim.prune.patterns import Pattern, parse_pattern
@@ -31,7 +32,7 @@ from cosim.prune.quantize import QuantSpec, quantize_weights
 from cosim.prune.schedules import Schedule, StepRecord, run_schedule
 from cosim.prune.structure import channel_deps
 from cosim.prune.synthetic import PROXY_NAME, synthetic_weights, weight_norm_proxy
-from cosim.prune.weight_sharing import attach_codebook, share_weights
+from cosim.prune.weight_sharing import SCOPES as SHARE_SCOPES, attach_codebook, share_across, share_weights
 
 Evaluate = Callable[[dict], float]
 
@@ -57,6 +58,9 @@ class PruneRun:
     skipped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seed: int = 0
+    distill: Distill | None = None
+    accuracy_without_distill: float | None = None  # the same recipe fine-tuned on labels only, when asked
+    share_scope: str = "layer"  # weight sharing: a codebook per layer, or one for the network
 
     def metadata(self) -> dict:
         """JSON-able description of how the graph was made (stored in pruned-model files)."""
@@ -70,7 +74,11 @@ class PruneRun:
             "steps": [{"step": s.step, "sparsity": s.sparsity, "accuracy": s.accuracy, "accepted": s.accepted}
                       for s in self.steps],
             "quantization": self.quant.label if self.quant else None, "act_bits": self.act_bits,
-            "share_bits": self.share_bits, "metrics": self.metrics.to_dict(), "skipped": self.skipped,
+            "share_bits": self.share_bits, "share_scope": self.share_scope if self.share_bits else None,
+            "distill": ({"temperature": self.distill.temperature, "alpha": self.distill.alpha}
+                        if self.distill else None),
+            "accuracy_without_distill": self.accuracy_without_distill,
+            "metrics": self.metrics.to_dict(), "skipped": self.skipped,
             "notes": self.notes,
         }
 
@@ -80,7 +88,7 @@ def prune_workload(workload: str | LayerGraph, pattern: str | Pattern, *, criter
                    act_bits: int | None = None, qat_epochs: int = 0, share_bits: int | None = None,
                    skip: tuple[str, ...] = (), layer_sparsity: dict[str, float] | None = None,
                    weights: dict[str, np.ndarray] | None = None, evaluate: Evaluate | None = None,
-                   seed: int = 0) -> PruneRun:
+                   seed: int = 0, distill: Distill | None = None, share_scope: str = "layer") -> PruneRun:
     pattern = parse_pattern(pattern) if isinstance(pattern, str) else pattern
     schedule = schedule or Schedule()
     if isinstance(workload, str):
@@ -89,14 +97,18 @@ def prune_workload(workload: str | LayerGraph, pattern: str | Pattern, *, criter
         if workload.lower() in digits.ARCHS:
             return prune_digits(workload.lower(), pattern, criterion=criterion, scope=scope, schedule=schedule,
                                 quant=quant, act_bits=act_bits, qat_epochs=qat_epochs, share_bits=share_bits,
-                                skip=skip, layer_sparsity=layer_sparsity, seed=seed)
+                                skip=skip, layer_sparsity=layer_sparsity, seed=seed, distill=distill,
+                                share_scope=share_scope)
         graph = load_graph(workload)
         name = workload
     else:
         graph, name = workload, workload.name
+    require(distill is None, f"--distill needs training data; workload '{name}' has none (use an embedded model: "
+                             "digits-mlp, digits-cnn, mnist-mlp, mnist-cnn)")
     return prune_with_weights(graph, pattern, name=name, criterion=criterion, scope=scope, schedule=schedule,
                               quant=quant, act_bits=act_bits, share_bits=share_bits, skip=skip,
-                              layer_sparsity=layer_sparsity, weights=weights, evaluate=evaluate, seed=seed)
+                              layer_sparsity=layer_sparsity, weights=weights, evaluate=evaluate, seed=seed,
+                              share_scope=share_scope)
 
 
 def load_graph(workload: str) -> LayerGraph:
@@ -111,7 +123,8 @@ def load_graph(workload: str) -> LayerGraph:
 def prune_digits(workload: str, pattern: Pattern, *, criterion: str = "magnitude", scope: str = "layer",
                  schedule: Schedule | None = None, quant: QuantSpec | None = None, act_bits: int | None = None,
                  qat_epochs: int = 0, share_bits: int | None = None, skip: tuple[str, ...] = (),
-                 layer_sparsity: dict[str, float] | None = None, seed: int = 0, epochs: int | None = None) -> PruneRun:
+                 layer_sparsity: dict[str, float] | None = None, seed: int = 0, epochs: int | None = None,
+                 distill: Distill | None = None, share_scope: str = "layer") -> PruneRun:
     """Train (cached) → prune on schedule with fine-tuning → quantize / share → measure test accuracy."""
     from cosim.prune import digits
     from cosim.prune.session import NetPruner
@@ -121,7 +134,7 @@ def prune_digits(workload: str, pattern: Pattern, *, criterion: str = "magnitude
     validate(digits.to_layer_graph(digits.build(arch)), pattern, criterion=criterion, scope=scope, skip=skip,
              layer_sparsity=layer_sparsity)
     net, data = digits.trained(arch, seed=seed, epochs=epochs)
-    pruner = NetPruner(net, data, pattern, criterion=criterion, scope=scope, skip=skip, seed=seed)
+    pruner = NetPruner(net, data, pattern, criterion=criterion, scope=scope, skip=skip, seed=seed, distill=distill)
     original = pruner.graph()
     before = pruner.test_accuracy()
     steps: list[StepRecord] = []
@@ -139,17 +152,21 @@ def prune_digits(workload: str, pattern: Pattern, *, criterion: str = "magnitude
     if quant is not None:
         pruner.quantize(quant, act_bits if act_bits is not None else quant.bits, qat_epochs)
     if share_bits:
-        pruner.share_weights(share_bits)
+        pruner.share_weights(share_bits, share_scope)
     after = pruner.test_accuracy()
     graph = pruner.graph()
     metrics = compression_metrics(original, graph, accuracy_before=before, accuracy_after=after,
                                   accuracy_kind="measured", quant=quant)
-    notes = [f"test accuracy on {len(data.y_test)} held-out UCI digits images (seeded split)"]
+    dataset = digits.DATASET_NAMES[digits.DATASETS[arch]]
+    notes = [f"test accuracy on {len(data.y_test)} held-out {dataset} images (seeded split)"]
     if quant is None:
         notes.append("unquantized: layers carry float32 (32-bit) weights and activations; for integer "
                      "accelerators add --quantize int8")
+    if distill is not None:
+        notes.append(f"fine-tuned with knowledge distillation from the dense model ({distill.label})")
     return PruneRun(workload, pattern, criterion, scope, schedule, original, graph, before, after, "measured",
-                    metrics, steps, pruner.weights(), quant, pruner.act_bits, share_bits, notes=notes, seed=seed)
+                    metrics, steps, pruner.weights(), quant, pruner.act_bits, share_bits, notes=notes, seed=seed,
+                    distill=distill, share_scope=share_scope)
 
 
 def prune_with_weights(graph: LayerGraph, pattern: Pattern, *, name: str | None = None,
@@ -158,7 +175,7 @@ def prune_with_weights(graph: LayerGraph, pattern: Pattern, *, name: str | None 
                        share_bits: int | None = None, skip: tuple[str, ...] = (),
                        layer_sparsity: dict[str, float] | None = None,
                        weights: dict[str, np.ndarray] | None = None, evaluate: Evaluate | None = None,
-                       seed: int = 0) -> PruneRun:
+                       seed: int = 0, share_scope: str = "layer") -> PruneRun:
     """Prune a graph whose weights are given (or synthetic); no fine-tuning is possible here."""
     schedule = schedule or Schedule()
     validate(graph, pattern, criterion=criterion, scope=scope, skip=skip, layer_sparsity=layer_sparsity)
@@ -208,9 +225,15 @@ def prune_with_weights(graph: LayerGraph, pattern: Pattern, *, name: str | None 
         out = with_bits(out, quant.bits, act_bits or quant.bits)
     if share_bits:
         require(1 <= share_bits <= 16, f"--share-bits must be 1..16, got {share_bits}")
-        for n in list(eff):
-            eff[n], cb = share_weights(eff[n], 2 ** share_bits)
-            attach_codebook(out, n, cb, entry_bits=quant.bits if quant else graph[n].weight_bits)
+        require(share_scope in SHARE_SCOPES, f"--share-scope '{share_scope}' is unknown; use layer or network")
+        if share_scope == "network":
+            eff, cb = share_across(eff, 2 ** share_bits)
+            for n in eff:
+                attach_codebook(out, n, cb, entry_bits=quant.bits if quant else graph[n].weight_bits, shared=True)
+        else:
+            for n in list(eff):
+                eff[n], cb = share_weights(eff[n], 2 ** share_bits)
+                attach_codebook(out, n, cb, entry_bits=quant.bits if quant else graph[n].weight_bits)
     after = accuracy() if not share_bits else (
         float(evaluate(dense_view(graph, original_w, res, eff))) if evaluate is not None
         else weight_norm_proxy(original_w, res.weights, eff))
@@ -219,7 +242,8 @@ def prune_with_weights(graph: LayerGraph, pattern: Pattern, *, name: str | None 
                                   quant=quant)
     return PruneRun(name or graph.name, pattern, criterion, scope, schedule, graph, out, before, after, kind,
                     metrics, steps, eff if evaluate is not None or _small(eff) else None, quant,
-                    act_bits or (quant.bits if quant else None), share_bits, dict(res.skipped), notes, seed)
+                    act_bits or (quant.bits if quant else None), share_bits, dict(res.skipped), notes, seed,
+                    share_scope=share_scope)
 
 
 def with_bits(graph: LayerGraph, weight_bits: int, act_bits: int) -> LayerGraph:

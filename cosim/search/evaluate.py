@@ -59,7 +59,10 @@ def evaluate_group(space: DesignSpace, cand: Candidate, pruning: tuple[int, ...]
     status = np.full(n, "ok", dtype=object)
     reason = np.full(n, "", dtype=object)
     try:
-        wm = workload_metrics(vkey)
+        from cosim.search.recipe_training import accelerator_for
+
+        accel = accelerator_for(cand, vkey)
+        wm = workload_metrics(vkey, space.memo_path, accel)
     except Exception as e:  # noqa: BLE001 — a failure of one workload must not end the sweep
         bad = ("infeasible", f"workload: {e}") if isinstance(e, CosimError) else (
             "error", f"workload: {type(e).__name__}: {e}")
@@ -76,7 +79,7 @@ def evaluate_group(space: DesignSpace, cand: Candidate, pruning: tuple[int, ...]
         from cosim.search.simulation import simulate_designs
 
         sub = designs.select(good)
-        sim_status, sim_reason, metrics = simulate_designs(vkey, sub)
+        sim_status, sim_reason, metrics = simulate_designs(vkey, sub, space.memo_path, accel)
         for m, v in metrics.items():
             cols[m][good] = v
         status[good], reason[good] = sim_status, sim_reason
@@ -144,6 +147,7 @@ def _rows(cand: Candidate, vkey: tuple, ids, choices, cols, status, reason) -> l
     n = len(ids)
     point = {"candidate": [cand.name] * n, "kind": [cand.kind] * n, "workload": [vkey[0]] * n,
              "sparsity": [vkey[1]] * n, "allocation": [vkey[2]] * n, "bits": [vkey[3]] * n,
+             "recipe": [vkey[4]] * n,
              "hw": pts.hw_json(cand, choices)}
     keys = ["id", *point, "status", "reason", *METRICS]
     values = [ids.tolist(), *point.values(), status.tolist(), reason.tolist(),
@@ -152,11 +156,11 @@ def _rows(cand: Candidate, vkey: tuple, ids, choices, cols, status, reason) -> l
 
 
 @functools.lru_cache(maxsize=64)
-def workload_metrics(vkey: tuple) -> dict[str, float]:
+def workload_metrics(vkey: tuple, memo_path: str = "", accelerator: str = "") -> dict[str, float]:
     from cosim.search.accuracy import accuracy_metrics
     from cosim.search.workload_variants import workload_variant
 
-    v = workload_variant(*vkey)
+    v = workload_variant(*vkey, memo_path=memo_path, accelerator=accelerator)
     out = {"weight_density": v.weight_density, "params_nonzero": v.params_nonzero, "model_bytes": v.model_bytes}
     out.update(accuracy_metrics(v))
     return out

@@ -92,6 +92,10 @@ class ProcessExecutor:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method),
                                         initializer=_init_worker, initargs=(space, os.getpid()))
+        # Start the workers now (a forking pool starts them all at its first task): the sweep's
+        # process then trains recipes (cosim/search/recipe_training.py) in threads of its own, and a
+        # fork after OpenMP has started in the parent is unsafe (libgomp aborts the child).
+        self.pool.submit(os.getpid).result()
 
     def imap(self, chunks: Iterable[list[int]]) -> Iterator[list[dict[str, Any]]]:
         yield from _bounded(lambda c: self.pool.submit(_evaluate_in_worker, c), chunks, 2 * self.workers,

@@ -84,7 +84,7 @@ def write_front_csv(table: FrontTable, path: str | Path, extra: Sequence[str] = 
     path = Path(path)
     require(path.parent.is_dir(), f"output folder '{path.parent}' does not exist; create it first")
     front = sorted(table.front, key=lambda r: (r["workload"], r[table.objectives[0]]))
-    cols = ["id", "workload", "candidate", "kind", "sparsity", "allocation", "bits", "hw", *table.objectives]
+    cols = ["id", "workload", "candidate", "kind", "sparsity", "allocation", "bits", "recipe", "hw", *table.objectives]
     cols += [m for m in (*extra, *METRICS) if m not in cols]
     with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
@@ -172,5 +172,8 @@ def point_report(store: ResultStore, point_id: int):
     cand = next(c for c in space.candidates if c.name == p.candidate)
     spec = build_spec(cand, p.hw)
     require(not isinstance(spec, str), f"--point {point_id} has an invalid spec: {spec}")
-    graph = workload_variant(*p.pruning_key).graph
+    from cosim.search.recipe_training import accelerator_for
+
+    graph = workload_variant(*p.pruning_key, memo_path=str(store.path),  # the model the sweep trained
+                             accelerator=accelerator_for(cand, p.pruning_key)).graph
     return simulate(graph, spec, inputs={"point": p.as_dict()}), spec

@@ -14,7 +14,7 @@ import numpy as np
 from cosim.errors import require
 from cosim.search.space import Candidate, Dimension, DesignSpace
 
-N_POINT_DIMS = 4  # workload, pruning.sparsity, pruning.allocation, pruning.bits; hardware fields follow
+N_POINT_DIMS = 5  # workload, pruning.sparsity, .allocation, .bits, .recipe; hardware fields follow
 
 
 @dataclass(frozen=True, eq=False)

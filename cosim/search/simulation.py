@@ -25,15 +25,17 @@ def _failure(e: Exception) -> tuple[str, str]:
     return ("error", f"simulate: {type(e).__name__}: {e}")
 
 
-def simulate_designs(vkey: tuple, designs: Designs) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(status, reason, metrics) arrays of one pruned workload on each of ``designs`` (one kind)."""
+def simulate_designs(vkey: tuple, designs: Designs, memo_path: str = "",
+                     accelerator: str = "") -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(status, reason, metrics) arrays of one pruned workload on each of ``designs`` (one kind);
+    ``memo_path``: the sweep store whose trained recipes to use (cosim/search/recipes.py)."""
     from cosim.search.workload_variants import workload_variant
 
     n = len(designs)
     status = np.full(n, "ok", dtype=object)
     reason = np.full(n, "", dtype=object)
     try:
-        graph = workload_variant(*vkey).graph
+        graph = workload_variant(*vkey, memo_path=memo_path, accelerator=accelerator).graph
         res = evaluate_network(network_walk(graph, designs), designs, DEFAULT)
     except Exception as e:  # noqa: BLE001 — recorded per point, the sweep goes on
         status[:], reason[:] = _failure(e)

@@ -9,6 +9,7 @@ spec fields it varies, by dotted path, and the workloads and pruning choices it 
       sparsity: [dense, "2:4", "unstructured:0.5"]   # texts of cosim.sparsity_spec.parse_sparsity
       allocation: [uniform]                           # per-layer allocation policy
       bits: [8]                                       # weight and activation bit width
+      recipe: [default, "poly:steps=5:ft=3"]          # how measurable models are trained (recipes.py)
     candidates:
       - name: systolic
         base: scalesim-32x32-ws
@@ -27,7 +28,8 @@ is the concatenation of the candidates' grids and a point is named by its index 
 and evolutionary samplers all produce such indices, which is what makes a sweep resumable: the same
 space and seed give the same indices, and the store keeps each index once.
 
-Per dimension order: workload, pruning.sparsity, pruning.allocation, pruning.bits, then the hardware
+Per dimension order: workload, pruning.sparsity, pruning.allocation, pruning.bits, pruning.recipe
+(training recipes, cosim/search/recipes.py; default ``default``), then the hardware
 fields; the last varies fastest, so consecutive grid points share their pruned workload and differ in
 hardware only, the case batch evaluation vectorizes.
 """
@@ -52,8 +54,8 @@ from cosim.search.specs import (build_spec, check_value_type, is_number, probe_c
                                 spec_field_type, spec_metrics)
 
 MAX_VALUES_PER_DIMENSION = 100_000  # values one dimension may list or a range may produce
-PRUNING_KEYS = ("sparsity", "allocation", "bits")
-PRUNING_DEFAULTS = {"sparsity": ("dense",), "allocation": ("uniform",), "bits": (8,)}
+PRUNING_KEYS = ("sparsity", "allocation", "bits", "recipe")
+PRUNING_DEFAULTS = {"sparsity": ("dense",), "allocation": ("uniform",), "bits": (8,), "recipe": ("default",)}
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,16 @@ class DesignPoint:
     allocation: str
     bits: int
     hw: Mapping[str, Any]  # dotted spec path → value
+    recipe: str = "default"  # training recipe (cosim/search/recipes.py)
 
     @property
     def pruning_key(self) -> tuple:
-        return (self.workload, self.sparsity, self.allocation, self.bits)
+        return (self.workload, self.sparsity, self.allocation, self.bits, self.recipe)
 
     def as_dict(self) -> dict[str, Any]:
         return {"candidate": self.candidate, "kind": self.kind, "workload": self.workload,
-                "sparsity": self.sparsity, "allocation": self.allocation, "bits": self.bits, "hw": dict(self.hw)}
+                "sparsity": self.sparsity, "allocation": self.allocation, "bits": self.bits,
+                "recipe": self.recipe, "hw": dict(self.hw)}
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class DesignSpace:
     seed: int = 0
     source: str = field(default="", compare=False, repr=False)  # the YAML text, stored with results
     base_dir: Path | None = field(default=None, compare=False, repr=False)  # folder relative paths start from
+    memo_path: str = field(default="", compare=False, repr=False)  # the sweep store holding trained recipes
 
     @functools.cached_property
     def size(self) -> int:
@@ -170,9 +175,10 @@ class DesignSpace:
     def point(self, index: int) -> DesignPoint:
         ci, choice = self.locate(index)
         c = self.candidates[ci]
-        v = [d.values[r] for d, r in zip(c.dims, choice)]  # workload, sparsity, allocation, bits, hardware...
+        v = [d.values[r] for d, r in zip(c.dims, choice)]  # workload, sparsity, allocation, bits, recipe, hardware...
         return DesignPoint(id=int(index), candidate=c.name, kind=c.kind, workload=v[0], sparsity=v[1],
-                           allocation=v[2], bits=v[3], hw={d.path: x for d, x in zip(c.dims[4:], v[4:])})
+                           allocation=v[2], bits=v[3], hw={d.path: x for d, x in zip(c.dims[5:], v[5:])},
+                           recipe=v[4])
 
     def objective_signs(self) -> tuple[float, ...]:
         """+1 for a minimised objective, -1 for a maximised one."""
@@ -286,6 +292,10 @@ def _parse_candidate(raw: Any, i: int, workloads: Any, pruning: Any, base_dir: P
         if k == "sparsity":
             for v in vals:
                 _check_sparsity_text(v, f"{where}.pruning.sparsity")
+        if k in ("recipe", "allocation"):
+            from cosim.search.recipes import check_pruning_values
+
+            check_pruning_values(k, vals, f"{where}.pruning.{k}")
         pr_dims.append(Dimension(f"pruning.{k}", tuple(vals)))
     vary = raw.get("vary", {}) or {}
     require(isinstance(vary, Mapping), f"{where}.vary: expected a mapping of dotted spec fields to value lists")

@@ -24,7 +24,7 @@ from cosim.outputs import atomic_output
 from cosim.errors import CosimError, require
 from cosim.metrics import COLUMNS, METRICS
 
-_TEXT = {"candidate", "kind", "workload", "sparsity", "allocation", "hw", "status", "reason"}
+_TEXT = {"candidate", "kind", "workload", "sparsity", "allocation", "recipe", "hw", "status", "reason"}
 _INT = {"id", "bits"}
 STORE_FILENAME = "sweep.sqlite"
 

@@ -9,6 +9,7 @@ and each finished chunk goes to the store in one transaction.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class SweepResult:
     interrupted: bool = False
     status_counts: dict[str, int] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    recipes_trained: int = 0  # distinct measurable recipes trained in this run (cosim/search/recipes.py)
+    recipe_points: int = 0  # points of measurable workloads evaluated in this run, which share them
 
 
 def sweep_options(meta: dict[str, Any], space: DesignSpace, sampler: str | None, points: int | None,
@@ -81,6 +84,7 @@ def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = 
             f"'{path}' exists; pass --resume to continue that sweep or choose another --out")
     meta = _stored_meta(path)
     opts = sweep_options(meta, space, sampler, points, seed)
+    space = dataclasses.replace(space, memo_path=str(path))  # workers read trained recipes from the store
     samp = make_sampler(opts["sampler"], space, opts["points"], opts["seed"])
     exe = executor_obj or make_executor(executor, space, workers, scheduler, dask_security)
     t0 = time.perf_counter()
@@ -107,6 +111,7 @@ def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = 
                 probes, rest = _probe_first(space, batch) if eta is not None else ([], batch)
                 args = (chunk_size, res, bar, told if samp.needs_feedback else None, _point_costs(space, chunk_size), eta)
                 chunks = itertools.chain(*(_new_chunks(store, p, *args) for p in probes), _new_chunks(store, rest, *args))
+                chunks = _trained_first(space, chunks, path, res)
                 for rows in exe.imap(chunks):
                     store.write_rows(rows)
                     res.evaluated += len(rows)
@@ -136,6 +141,19 @@ def run_sweep(space: DesignSpace, out_dir: str | Path, *, sampler: str | None = 
         res.status_counts = store.status_counts()
     res.elapsed_s = time.perf_counter() - t0
     return res
+
+
+def _trained_first(space: DesignSpace, chunks: Iterator[list[int]], path: Path,
+                   res: SweepResult) -> Iterator[list[int]]:
+    """Each chunk, once the measurable recipes its points use are trained and in the store's memo
+    (cosim/search/recipes.py): a recipe is trained once, here, for every point and worker sharing it."""
+    from cosim.search.recipe_training import train_missing
+
+    for c in chunks:
+        trained, n = train_missing(space, c, path)
+        res.recipes_trained += trained
+        res.recipe_points += n
+        yield c
 
 
 def _close(exe: Any, cancel: bool, own: bool) -> None:
