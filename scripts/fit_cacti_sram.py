@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CSV_PATH = ROOT / "cosim" / "hw" / "data" / "cacti_sram.csv"
 FIT_PATH = ROOT / "cosim" / "hw" / "data" / "cacti_sram_fit.yaml"
 
-NODES_NM = (45, 22, 90, 65, 32)  # the reference node first
+NODES_NM = (45, 22, 90, 65, 32)  # the reference node first; CACTI 7 takes 22-90 nm ("Feature size must be <= 90 nm")
 SIZES_BYTES = tuple(512 * 4 ** i for i in range(9))  # 0.5 KiB .. 32 MiB, log-spaced (×4)
 WORDS_BYTES = (1, 8, 64)
 BANKS = (1, 4, 16, 64)
@@ -143,12 +143,13 @@ def fit_area(rows: list[dict]) -> dict:
 
 
 def fit_energy(rows: list[dict]) -> dict:
-    """One node's read and write energy per access: a power law in the bank's bits and the access
-    width, × a factor for the second port; least squares in log space."""
+    """One node's read and write energy per access: a power law in the bank's bits, the access width
+    and the bank count (CACTI's H-tree over the banks), × a factor for the second port; least
+    squares in log space."""
     import numpy as np
 
     x = np.array([[1.0, math.log(r["size_bytes"] * 8 / r["banks"]), math.log(r["word_bytes"] * 8),
-                   1.0 if r["ports"] == 2 else 0.0] for r in rows])
+                   1.0 if r["ports"] == 2 else 0.0, math.log(r["banks"])] for r in rows])
     out = {}
     for field in ("read_nj", "write_nj"):
         y = np.log([r[field] * 1000.0 for r in rows])
@@ -158,6 +159,7 @@ def fit_energy(rows: list[dict]) -> dict:
         out[f"{name}_exponent_bank_bits"] = float(c[1])
         out[f"{name}_exponent_access_bits"] = float(c[2])
         out[f"{name}_two_port_factor"] = float(math.exp(c[3]))
+        out[f"{name}_exponent_banks"] = float(c[4])
     return out
 
 
@@ -182,11 +184,12 @@ def fit_and_write(csv_path: Path, fit_path: Path) -> None:
         sub = [r for r in rows if int(r["node_nm"]) == node]
         err = [sram_fit.macro_um2(r["size_bytes"] * 8, int(r["banks"]), int(r["word_bytes"] * 8), int(r["ports"]), node)
                / (r["area_mm2"] * 1e6) - 1.0 for r in sub]
-        rd = [sram_fit.read_pj(r["size_bytes"] * 8 / r["banks"], int(r["word_bytes"] * 8), int(r["ports"]), node)
+        rd = [sram_fit.read_pj(r["size_bytes"] * 8, int(r["banks"]), int(r["word_bytes"] * 8), int(r["ports"]), node)
               / (r["read_nj"] * 1000.0) - 1.0 for r in sub]
         coef["area_max_rel_err"] = round(max(abs(e) for e in err) + 5e-4, 3)
         coef["area_rms_rel_err"] = round(math.sqrt(sum(e * e for e in err) / len(err)) + 5e-4, 3)
         coef["read_max_rel_err"] = round(max(abs(e) for e in rd) + 5e-4, 3)
+        coef["read_rms_rel_err"] = round(math.sqrt(sum(e * e for e in rd) / len(rd)) + 5e-4, 3)
         coef["points"] = len(sub)
     fit_path.write_text(yaml.safe_dump(doc, sort_keys=False))
     print(yaml.safe_dump(doc, sort_keys=False))

@@ -95,3 +95,11 @@ def test_bad_input_names_the_field():
         sram_fit.macro_um2(1024, 1, 8, 0, 45.0)
     with pytest.raises(CosimError, match="technology node"):
         sram_fit.macro_um2(1024, 1, 8, 1, 500.0)
+
+
+def test_read_energy_fit_is_within_its_stated_error():
+    fit = sram_fit.load_fit()
+    for r in _rows():
+        c = fit[r["node_nm"]]
+        got = sram_fit.read_pj(r["size_bytes"] * 8, int(r["banks"]), int(r["word_bytes"] * 8), int(r["ports"]), r["node_nm"])
+        assert abs(got / (r["read_nj"] * 1000.0) - 1.0) <= c["read_max_rel_err"], r
