@@ -12,7 +12,7 @@ wordline drivers, sense amplifiers of a square bank of bits/banks cells: banks·
 c: a bank's fixed control; d: the column circuits per bit of the bank's port; g: a wide port's
 routing across its bank (as many wires as bits, over a bank as wide as the port; CACTI's wide,
 small macros are periphery-dominated: 12-20 % array efficiency for 64-byte words in 8 KiB banks,
-where a term linear in the width leaves them 60 % under); ρ: CACTI's two-port
+where a term linear in the width left them 64-74 % under); ρ: CACTI's two-port
 macro over its one-port one (a second read-write port widens the cell). Beyond two ports the same
 step per port is an extrapolation (CACTI's grid stops at two). All coefficients are non-negative, so
 the area grows with bits, banks, access width and ports.
