@@ -29,8 +29,8 @@ def test_node_factor_is_one_at_45nm_and_stillmaker_baas_at_tabulated_nodes():
 
 def test_sram_cells_take_the_published_cell_of_the_node():
     assert sram_cell_um2(45.0) == pytest.approx(0.346) and sram_cell_um2(28.0) == pytest.approx(0.127)
-    # 32 KiB of cells at 65 nm: 262144 bits x 0.57 um2 / 0.6 array efficiency
-    assert sram_cells_um2(262144, node_nm=65.0) == pytest.approx(262144 * 0.57 / 0.6)
+    # Below CACTI's nodes the 22 nm fit's cells scale by the published cell: 14 nm / 22 nm = 0.0588 / 0.092
+    assert sram_cells_um2(262144, node_nm=14.0) == pytest.approx(sram_cells_um2(262144, node_nm=22.0) * 0.0588 / 0.092)
 
 
 @settings(max_examples=60, deadline=None)
@@ -127,7 +127,7 @@ def test_each_added_sparse_feature_never_lowers_area(have, extra):
 @settings(max_examples=40, deadline=None)
 @given(st.floats(1, 4096), st.integers(0, 10), st.integers(0, 4), st.sampled_from([0, 4, 16]))
 def test_more_banks_or_ports_never_lower_sram_area(kib, log_banks, extra, width):
-    """Every bank adds periphery and tree wire, every port beyond two grows the cells."""
+    """Every bank adds periphery (CACTI fit, cosim/hw/sram_fit.py), every port widens the cells."""
     base = SramSpec(size_kib=kib, banks=2 ** log_banks, bank_width_bytes=width)
     more_banks = SramSpec(size_kib=kib, banks=2 ** (log_banks + 1), bank_width_bytes=width)
     more_ports = SramSpec(size_kib=kib, banks=2 ** log_banks, bank_width_bytes=width, ports=2 + extra)

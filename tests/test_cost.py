@@ -124,15 +124,15 @@ def test_report_json_and_table_carry_area(tmp_path):
 
 def test_area_bound_on_sweep_and_pareto(tmp_path):
     code, _, err = _cli("sweep", "systolic-grid", "--sampler", "random", "-n", "40", "--out", str(tmp_path),
-                        "--executor", "serial", "--no-progress", "--no-plots", "--max-area-mm2", "2")
+                        "--executor", "serial", "--no-progress", "--no-plots", "--max-area-mm2", "3")
     assert code == 0, err
     from cosim.search.store import ResultStore
 
     with ResultStore(tmp_path / "sweep.sqlite") as st:
         _, area = st.metric_arrays(["area_mm2"])
-        assert (area <= 2).all()
+        assert len(area) > 0 and (area <= 3).all()
         _, bad = st.column("reason", status="infeasible")
-    assert any("area_mm2" in r and "> max 2" in r for r in bad)
+    assert any("area_mm2" in r and "> max 3" in r for r in bad)
     code, out, err = _cli("pareto", str(tmp_path), "--x", "latency_s", "--y", "area_mm2", "--max-area-mm2", "0.001")
     assert code == 2
     lines = [l for l in err.strip().splitlines() if l]

@@ -11,12 +11,12 @@ Sources (45 nm):
   282 µm², 32-bit integer add 137 µm². A b-bit multiplier scales as b² (array multiplier), the
   32-bit accumulating adder is kept at every precision.
 * Registers: NanGate FreePDK45 Open Cell Library DFF_X1, 4.522 µm² per bit.
-* SRAM cell: the node's published 6T bit cell (cosim/hw/area_scaling.py; 0.346 µm² at Intel 45 nm,
-  Mistry et al., IEDM 2007). Array efficiency and
-  the per-bank periphery (decoders, sense amps) below are CACTI-like ASSUMPTIONS
-  (``SRAM_ARRAY_EFFICIENCY``, ``SRAM_BANK_PERIPHERY_UM2``) awaiting a fit to published macros; each
-  extra port beyond two adds a wordline/bitline pair (+``SRAM_AREA_PER_EXTRA_PORT`` of the cells).
-  Banking also costs the H-tree that routes a word to every bank: cosim/hw/sram_wires.py.
+* SRAM macros: a closed form fitted to CACTI 7.0 runs at 22, 32, 45, 65 and 90 nm (cells, the
+  periphery along each bank's edge, per bank and per bit of its port, and the second port's wider
+  cell; CACTI's routing between the banks included), coefficients and fit error in
+  cosim/hw/data/cacti_sram_fit.yaml, the form in cosim/hw/sram_fit.py. Outside 22-90 nm the nearest
+  CACTI node's cells scale as the published 6T bit cell (cosim/hw/area_scaling.py), its periphery as
+  logic. This replaces a fixed 60 % array efficiency and 5000 µm² per bank, which were assumptions.
 * Uncore (what a real core carries beside its datapath), from the layout breakdown of DianNao
   (T. Chen et al., ASPLOS 2014, Table 6: combinational 20.14 %, registers 12.43 %, clock network
   2.27 %, filler cells 26.85 % of the 3.02 mm² layout) and the TPU v1 floorplan (Jouppi et al.,
@@ -42,20 +42,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import math
-
-from cosim.hw.area_scaling import logic_area_factor, sram_cell_um2
+from cosim.hw.area_scaling import logic_area_factor
 from cosim.hw.sparse_overheads import decoder_bits, decoder_ports
 from cosim.hw.spec import SramSpec, SystolicSpec
-from cosim.hw.sram_wires import htree_area_um2
+from cosim.hw import sram_fit
+from cosim.hw.sram_wires import access_bits
 
 REFERENCE_NODE_NM = 45.0
 MULT_8BIT_UM2 = 282.0  # Horowitz ISSCC 2014, 45 nm
 ADD_32BIT_UM2 = 137.0  # Horowitz ISSCC 2014, 45 nm
 DFF_UM2_PER_BIT = 4.522  # NanGate FreePDK45 DFF_X1
-SRAM_ARRAY_EFFICIENCY = 0.6  # ASSUMPTION: cell area / macro area (CACTI-typical 0.5-0.7)
-SRAM_BANK_PERIPHERY_UM2 = 5000.0  # ASSUMPTION: decoders + sense amps per bank
-SRAM_AREA_PER_EXTRA_PORT = 0.3  # ASSUMPTION: cell growth per port beyond two
+BRAM36_WIDTH_BITS = 72  # widest BRAM36 port (UG573), its access width in the SRAM fit
+URAM_WIDTH_BITS = 72  # URAM288 port width (UG573)
 
 # FPGA tiles (see the module docstring): routing share of a soft-logic tile, Betz/Rose/Marquardt 1999.
 FPGA_SOFT_ROUTING_SHARE = 0.8
@@ -87,16 +85,15 @@ def mac_area_um2(mac_bits: int) -> float:
 
 
 def sram_cells_um2(bits: float, ports: int = 2, node_nm: float = REFERENCE_NODE_NM) -> float:
-    """Bit cells of an SRAM array at ``node_nm``, µm²: cells / array efficiency × growth per extra port."""
-    return bits * sram_cell_um2(node_nm) / SRAM_ARRAY_EFFICIENCY * (1.0 + SRAM_AREA_PER_EXTRA_PORT * max(0, ports - 2))
+    """The cells of an SRAM array at ``node_nm`` without its periphery, µm² (the CACTI fit's cell term,
+    cosim/hw/sram_fit.py): what sets the side of the buffer the H-tree spans."""
+    return sram_fit.cells_um2(bits, ports, node_nm)
 
 
 def sram_area_um2(sram: SramSpec, node_nm: float = REFERENCE_NODE_NM) -> float:
-    """One SRAM buffer at ``node_nm``, µm²: cells + periphery per bank (logic, scaled as logic) + the
-    H-tree between the banks (its length follows the cells, its pitch the logic's linear scale)."""
-    f = logic_area_factor(node_nm)
-    cells = sram_cells_um2(sram.size_bytes * 8, sram.ports, node_nm)
-    return cells + sram.banks * SRAM_BANK_PERIPHERY_UM2 * f + htree_area_um2(sram, cells) * math.sqrt(f)
+    """One SRAM buffer at ``node_nm``, µm²: the CACTI-fitted macro of its bits, banks, port width and
+    ports (cells, periphery and the routing between the banks, cosim/hw/sram_fit.py)."""
+    return sram_fit.macro_um2(sram.size_bytes * 8, sram.banks, access_bits(sram), sram.ports, node_nm)
 
 
 def uncore_mm2(logic_mm2: float, core_mm2: float) -> dict[str, float]:
@@ -180,8 +177,8 @@ def fpga_tile_um2(node_nm: float) -> dict[str, float]:
     dsp = (MULT_8BIT_UM2 * (a * b) / 64.0 + ADD_32BIT_UM2 * DSP_ACC_BITS / 32.0 + DSP_ACC_BITS * DFF_UM2_PER_BIT) * f
     lut_bits = sram_cells_um2(LUT_CONFIG_BITS, node_nm=node_nm)
     lut = (lut_bits + LUT_FLIPFLOPS * DFF_UM2_PER_BIT * f) / (1.0 - FPGA_SOFT_ROUTING_SHARE)
-    bram = sram_cells_um2(BRAM36_BITS, node_nm=node_nm) + SRAM_BANK_PERIPHERY_UM2 * f
-    uram = sram_cells_um2(URAM_BITS, node_nm=node_nm) + SRAM_BANK_PERIPHERY_UM2 * f
+    bram = sram_fit.macro_um2(BRAM36_BITS, 1, BRAM36_WIDTH_BITS, 2, node_nm)  # true dual port (UG573)
+    uram = sram_fit.macro_um2(URAM_BITS, 1, URAM_WIDTH_BITS, 2, node_nm)
     return {"lut": lut, "dsp": dsp, "bram36": bram, "uram": uram}
 
 
