@@ -121,7 +121,7 @@ def test_nsga2_population_moves_toward_the_front(toy_space):
 def test_ctrl_c_stops_cleanly_and_prints_how_to_resume(tmp_path):
     space_path = write_toy_space(tmp_path)
     code = "import sys, test_search_toy as t; t.install(); from cosim.cli import main; main(sys.argv[1:])"
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "TOY_SLEEP_S": "0.01"}
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "TOY_SLEEP_S": "0.1"}  # 48 points take >= 4.8 s: SIGINT lands mid-sweep on a busy machine
     proc = subprocess.Popen([sys.executable, "-c", code, "sweep", str(space_path), "--out", str(tmp_path / "o"),
                              "--chunk-size", "2", "--no-progress", "--executor", "serial"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
