@@ -49,3 +49,25 @@ def test_param_must_be_key_value():
 def test_presets_lists_parameters_with_defaults():
     r = CliRunner().invoke(cli, ["presets"])
     assert "seq_len=128" in r.output
+
+
+def test_param_on_an_embedded_model_says_it_takes_none_and_batch_still_works():
+    r = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn", "--param", "batch=4"])
+    msg = str(r.exception)
+    assert r.exit_code != 0 and "embedded model" in msg and "--batch" in msg and "neither" not in msg
+    r1 = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn", "-q"])
+    r4 = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn", "--batch", "4", "-q"])
+    assert r1.exit_code == 0 and r4.exit_code == 0, r4.output
+    assert r1.output != r4.output
+
+
+def test_an_existing_file_of_an_unread_suffix_is_named_as_such(tmp_path):
+    import pytest
+
+    from cosim.errors import CosimError
+    from cosim.workloads import load_workload
+
+    f = tmp_path / "net.md"
+    f.write_text("# not a workload\n")
+    with pytest.raises(CosimError, match=r"suffix '\.md', which cosim does not read; give a \.yaml"):
+        load_workload(str(f))

@@ -68,7 +68,10 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         from cosim.cli.named_workloads import embedded_graph
 
         kv = parse_params(params)
-        graph = None if kv else embedded_graph(workload)
+        graph = embedded_graph(workload)
+        if graph is not None and kv:
+            raise CosimError(f"--param: '{workload}' is an embedded model with fixed shapes; it takes no "
+                             f"parameters (use --batch N or --precision P)")
         if graph is None:
             graph = load_workload(workload, **kv)
     notes: list[str] = list(graph.import_notes)
