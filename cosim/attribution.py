@@ -111,7 +111,11 @@ def versus(label: str, latency_s: float, by_bound: Mapping[str, float], ref_labe
     if ref_latency_s <= 0 or latency_s <= 0:
         return f"{label} vs {ref_label}: {eng(latency_s, 's')} vs {eng(ref_latency_s, 's')}"
     ratio = latency_s / ref_latency_s
-    how = f"{ratio:.3g}x slower" if ratio > 1 else f"{1 / ratio:.3g}x faster"
+    factor = ratio if ratio > 1 else 1 / ratio
+    # 3 significant figures, but never a bare "1x faster": within 0.05 % is the same latency, and
+    # 1.0005-1.005 keeps the digits that make it differ from 1.
+    text = f"{factor:.3g}" if f"{factor:.3g}" != "1" else f"{factor:.3f}"
+    how = "same latency" if factor < 1.0005 else f"{text}x {'slower' if ratio > 1 else 'faster'}"
     deltas = [(by_bound.get(b, 0.0) - ref_by_bound.get(b, 0.0), b) for b in BOUNDS]
     # Only differences of at least 1 % of the reference latency are worth a word.
     shown = sorted((d for d in deltas if abs(d[0]) >= 0.01 * ref_latency_s), key=lambda d: -abs(d[0]))

@@ -69,6 +69,14 @@ def test_versus_names_the_bounds_the_difference_comes_from():
     assert time_by_bound({"fill_drain": 1e-3, "compute": 3e-3}) == "compute 75% (3 ms), pipeline fill/drain 25% (1 ms)"
 
 
+def test_versus_says_same_latency_rather_than_1x_faster():
+    same = {"compute": 1e-3}
+    assert versus("2:4 weights", 1e-3, same, "dense weights", 1e-3, same) == (
+        "2:4 weights vs dense weights: 1 ms vs 1 ms (same latency)")
+    assert "(1.01x faster)" in versus("a", 0.99e-3, same, "b", 1e-3, same)
+    assert "(1.001x slower)" in versus("a", 1.001e-3, same, "b", 1e-3, same)
+
+
 def test_bert_2to4_on_h100_explains_itself_from_the_cli(capsys):
     """The issue's question: why is 2:4 BERT-base slower than dense on the H100 at batch 1? The CLI says
     which bounds the extra time comes from: launch overhead and tile/wave quantization."""
