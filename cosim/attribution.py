@@ -19,7 +19,9 @@ A layer's split is built from its own datapath's cycle components, never from a 
 
 The layer's ``bound`` is the largest share of its split; the network's ``latency_s_by_bound`` is the
 sum of the layers' splits in seconds. On a pipelined FPGA design the network's latency is the
-pipeline's, not this sum (the totals line still says where the per-layer time goes).
+pipeline's (stages overlap, plus the fill of their depths and the DRAM stream), not this sum: there the
+layers' shares are kept and scaled to the pipeline's latency (``scaled_to``), so the network's split
+always sums to its ``latency_s``.
 """
 
 from __future__ import annotations
@@ -93,6 +95,15 @@ def latency_by_bound(seconds_by_bound: Sequence[Mapping[str, float]]) -> dict[st
         for b, s in split.items():
             out[b] = out.get(b, 0.0) + s
     return {b: out[b] for b in BOUNDS if out.get(b, 0.0) > 0}
+
+
+def scaled_to(seconds: Mapping[str, float], latency_s: float) -> dict[str, float]:
+    """``seconds`` with their shares kept and their sum set to ``latency_s`` (unchanged where they sum to
+    nothing or already to it)."""
+    total = sum(seconds.values())
+    if total <= 0 or latency_s <= 0 or abs(total - latency_s) <= 1e-12 * latency_s:
+        return dict(seconds)
+    return {b: v * latency_s / total for b, v in seconds.items()}
 
 
 def time_by_bound(seconds: Mapping[str, float]) -> str:

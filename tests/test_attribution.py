@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import cosim
-from cosim.attribution import dominant, time_by_bound, versus
+from cosim.attribution import dominant, scaled_to, time_by_bound, versus
 from cosim.datapaths.tensor_core.details import kernel_time_split
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
@@ -110,3 +110,20 @@ def test_splits_sum_to_the_layer_and_the_bound_is_the_largest(preset, k, n, toke
         if parts:
             assert parts.get(l.bound, 0.0) == max(parts.values())
     assert sum(r.total.latency_s_by_bound.values()) == pytest.approx(sum(l.latency_s for l in r.layers), rel=1e-9)
+
+
+@pytest.mark.parametrize("preset, batch", [("zcu104-finn", 1), ("zcu104-finn", 16), ("zcu104-finn-sparse", 4),
+                                           ("scalesim-32x32-ws", 2), ("zcu104-dpu", 1), ("edge-nm", 1)])
+def test_the_networks_split_sums_to_its_latency_pipelines_included(preset, batch):
+    graph = cosim.load_workload("small-cnn", batch=batch)
+    r = cosim.simulate(graph, cosim.load_accelerator(preset))
+    assert sum(r.total.latency_s_by_bound.values()) == pytest.approx(r.total.latency_s, rel=1e-9)
+
+
+@given(st.dictionaries(st.sampled_from(["compute", "dram", "tiles"]), st.floats(1e-9, 1.0), min_size=1),
+       st.floats(1e-9, 10.0))
+def test_scaled_to_keeps_the_shares_and_sets_the_sum(seconds, latency_s):
+    out = scaled_to(seconds, latency_s)
+    assert sum(out.values()) == pytest.approx(latency_s, rel=1e-9)
+    for b in seconds:
+        assert out[b] / latency_s == pytest.approx(seconds[b] / sum(seconds.values()), rel=1e-9)
