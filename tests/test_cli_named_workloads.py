@@ -71,3 +71,11 @@ def test_an_existing_file_of_an_unread_suffix_is_named_as_such(tmp_path):
     f.write_text("# not a workload\n")
     with pytest.raises(CosimError, match=r"suffix '\.md', which cosim does not read; give a \.yaml"):
         load_workload(str(f))
+
+
+def test_batch_given_twice_with_different_values_exits_2():
+    args = ["simulate", "-a", "scalesim-32x32-ws", "-w", "mlp", "-q"]
+    r = CliRunner().invoke(cli, args + ["--param", "batch=2", "--batch", "4"])
+    assert r.exit_code != 0 and "--batch 4 and --param batch=2 disagree" in str(r.exception)
+    r = CliRunner().invoke(cli, args + ["--param", "batch=4", "--batch", "4"])
+    assert r.exit_code == 0, r.output

@@ -68,6 +68,8 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         from cosim.cli.named_workloads import embedded_graph
 
         kv = parse_params(params)
+        if batch is not None and "batch" in kv and str(kv["batch"]) != str(batch):
+            raise CosimError(f"--batch {batch} and --param batch={kv['batch']} disagree; give the batch once")
         graph = embedded_graph(workload)
         if graph is not None and kv:
             raise CosimError(f"--param: '{workload}' is an embedded model with fixed shapes; it takes no "
