@@ -88,6 +88,8 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         from cosim.sparsity_spec import apply_sparsity, load_sparsity_yaml
 
         is_file = sparsity.endswith((".yaml", ".yml")) or Path(sparsity).is_file()
+        if pruned_path is not None:  # the reference is dense weights, not the pruned file's masks
+            dense_graph = apply_sparsity(graph, "dense")
         graph = apply_sparsity(graph, load_sparsity_yaml(sparsity) if is_file else sparsity)
         left = graph.sparsity_left_dense
         if left:
