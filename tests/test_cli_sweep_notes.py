@@ -33,3 +33,19 @@ def test_cli_prints_the_note_only_for_a_truncated_grid(tmp_path):
     assert "first 1 of 4 points" in r.output and "sys (part); 1 candidate(s) not reached" in r.output
     r = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "b"), "-n", "1", "--sampler", "random"])
     assert r.exit_code == 0 and "grid sampler" not in r.output
+
+
+def test_pareto_color_by_a_metric_no_point_has_says_so(tmp_path):
+    spec = {"name": "mini", "workloads": ["mlp"], "objectives": ["latency_s", "energy_j"],
+            "candidates": [{"name": "sys", "base": "scalesim-32x32-ws", "vary": {"pe_array.rows": [16, 32]}}]}
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    out = tmp_path / "o"
+    r = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress",
+                                 "--no-plots"])
+    assert r.exit_code == 0, r.output
+    base = ["pareto", str(out), "--png", str(tmp_path / "f.png"), "--color"]
+    r = CliRunner().invoke(cli, base + ["accuracy"])
+    assert r.exit_code == 0 and "--color accuracy: no point of this store has a value" in r.output
+    r = CliRunner().invoke(cli, base + ["utilization"])
+    assert r.exit_code == 0 and "no point of this store" not in r.output
