@@ -79,3 +79,10 @@ def test_batch_given_twice_with_different_values_exits_2():
     assert r.exit_code != 0 and "--batch 4 and --param batch=2 disagree" in str(r.exception)
     r = CliRunner().invoke(cli, args + ["--param", "batch=4", "--batch", "4"])
     assert r.exit_code == 0, r.output
+
+
+def test_presets_lists_the_shipped_yaml_workloads_and_simulate_takes_them_by_name():
+    r = CliRunner().invoke(cli, ["presets"])
+    assert r.exit_code == 0 and "lenet5" in r.output and "workloads/lenet5.yaml" in r.output
+    r = CliRunner().invoke(cli, ["simulate", "-a", "edge-16x16", "-w", "lenet5", "-q"])
+    assert r.exit_code == 0 and "total:" in r.output, r.output
