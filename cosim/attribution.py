@@ -19,7 +19,9 @@ A layer's split is built from its own datapath's cycle components, never from a 
 
 The layer's ``bound`` is the largest share of its split; the network's ``latency_s_by_bound`` is the
 sum of the layers' splits in seconds. On a pipelined FPGA design the network's latency is the
-pipeline's, not this sum (the totals line still says where the per-layer time goes).
+pipeline's (stages overlap, plus the fill of their depths and the DRAM stream), not this sum: there the
+layers' shares are kept and scaled to the pipeline's latency (``scaled_to``), so the network's split
+always sums to its ``latency_s``.
 """
 
 from __future__ import annotations
@@ -102,6 +104,15 @@ def latency_by_bound(seconds_by_bound: Sequence[Mapping[str, float]]) -> dict[st
     return {b: out[b] for b in BOUNDS if out.get(b, 0.0) > 0}
 
 
+def scaled_to(seconds: Mapping[str, float], latency_s: float) -> dict[str, float]:
+    """``seconds`` with their shares kept and their sum set to ``latency_s`` (unchanged where they sum to
+    nothing or already to it)."""
+    total = sum(seconds.values())
+    if total <= 0 or latency_s <= 0 or abs(total - latency_s) <= 1e-12 * latency_s:
+        return dict(seconds)
+    return {b: v * latency_s / total for b, v in seconds.items()}
+
+
 def time_by_bound(seconds: Mapping[str, float]) -> str:
     """``"compute 62% (1.2 ms), launch overhead 38% (736 us)"``: shares of the per-layer time."""
     total = sum(seconds.values())
@@ -118,7 +129,11 @@ def versus(label: str, latency_s: float, by_bound: Mapping[str, float], ref_labe
     if ref_latency_s <= 0 or latency_s <= 0:
         return f"{label} vs {ref_label}: {eng(latency_s, 's')} vs {eng(ref_latency_s, 's')}"
     ratio = latency_s / ref_latency_s
-    how = f"{ratio:.3g}x slower" if ratio > 1 else f"{1 / ratio:.3g}x faster"
+    factor = ratio if ratio > 1 else 1 / ratio
+    # 3 significant figures, but never a bare "1x faster": within 0.05 % is the same latency, and
+    # 1.0005-1.005 keeps the digits that make it differ from 1.
+    text = f"{factor:.3g}" if f"{factor:.3g}" != "1" else f"{factor:.3f}"
+    how = "same latency" if factor < 1.0005 else f"{text}x {'slower' if ratio > 1 else 'faster'}"
     deltas = [(by_bound.get(b, 0.0) - ref_by_bound.get(b, 0.0), b) for b in BOUNDS]
     # Only differences of at least 1 % of the reference latency are worth a word.
     shown = sorted((d for d in deltas if abs(d[0]) >= 0.01 * ref_latency_s), key=lambda d: -abs(d[0]))

@@ -172,8 +172,11 @@ class Report:
         comp = ", ".join(f"{k} {eng(v * 1e-12, 'J')}" for k, v in sorted(t.energy_pj_by_component.items(), key=lambda kv: -kv[1]))
         lines.append(f"energy by component: {comp}")
         lines.append(f"where the time goes: {time_by_bound(t.latency_s_by_bound)}; precision: {t.precision}")
-        lines.append(f"cost: area {t.area_mm2:.3g} mm² ({area_parts(t.area_mm2_by_component)}), static power "
-                     f"{eng(t.static_power_mw * 1e-3, 'W')}" + ("" if t.board_fraction != t.board_fraction
+        # 0 W is no measurement: the spec sets neither energy.leakage_mw nor energy.leakage_model.
+        static = (f"static power {eng(t.static_power_mw * 1e-3, 'W')}" if t.static_power_mw > 0 else
+                  "static power not modelled (energy.leakage_mw: 0; no leakage energy charged)")
+        lines.append(f"cost: area {t.area_mm2:.3g} mm² ({area_parts(t.area_mm2_by_component)}), {static}"
+                     + ("" if t.board_fraction != t.board_fraction
                                                      else f", {100 * t.board_fraction:.1f}% of the board"))
         if self.dense_reference.get("versus"):
             lines.append(self.dense_reference["versus"])

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from cosim import __version__
-from cosim.attribution import dominant, latency_by_bound, layer_split
+from cosim.attribution import dominant, latency_by_bound, layer_split, scaled_to
 from cosim.cache import DEFAULT, EvalCache
 from cosim.energy import PricedBatch, price_batch, unpriced_message
 from cosim.errors import CosimError, require
@@ -297,7 +297,9 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
                                 if res.energy.present(c)[:, j].any()},
         throughput_inferences_per_s=float(res.throughput_inferences_per_s[j]), edp_pj_s=float(res.edp_pj_s[j]),
         details=net.details(j) if net is not None else None,
-        latency_s_by_bound=latency_by_bound([l.latency_s_by_bound for l in layers]),
+        # A pipelined design's layers overlap: their split, scaled to the pipeline's latency.
+        latency_s_by_bound=scaled_to(latency_by_bound([l.latency_s_by_bound for l in layers]),
+                                     float(res.latency_s[j])),
         precision=precision_summary(w.layers),
         area_mm2=float(res.costs.area_mm2[j]),
         area_mm2_by_component={c: float(v[j]) for c, v in res.costs.area_mm2_by_component.items() if v[j] > 0},

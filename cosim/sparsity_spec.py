@@ -191,7 +191,8 @@ def apply_sparsity(graph: LayerGraph, spec: Any) -> LayerGraph:
             continue
         if _is_glob(key):
             require(any(fnmatch.fnmatchcase(l.name, key) for l in layers),
-                    f"sparsity spec entry '{key}' matches no layer of network '{graph.name}'")
+                    f"sparsity spec entry '{key}' matches no layer of network '{graph.name}'; "
+                    f"layer names look like {', '.join(repr(l.name) for l in layers[:3])}")
         else:
             require(key in names, f"sparsity spec entry '{key}' names no layer of network '{graph.name}'; "
                                   f"layer names look like {', '.join(repr(l.name) for l in layers[:3])}")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import cosim
-from cosim.attribution import dominant, time_by_bound, versus
+from cosim.attribution import dominant, scaled_to, time_by_bound, versus
 from cosim.datapaths.tensor_core.details import kernel_time_split
 from cosim.graph import Layer, LayerGraph
 from cosim.hw.spec import DramSpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
@@ -69,6 +69,14 @@ def test_versus_names_the_bounds_the_difference_comes_from():
     assert time_by_bound({"fill_drain": 1e-3, "compute": 3e-3}) == "compute 75% (3 ms), pipeline fill/drain 25% (1 ms)"
 
 
+def test_versus_says_same_latency_rather_than_1x_faster():
+    same = {"compute": 1e-3}
+    assert versus("2:4 weights", 1e-3, same, "dense weights", 1e-3, same) == (
+        "2:4 weights vs dense weights: 1 ms vs 1 ms (same latency)")
+    assert "(1.01x faster)" in versus("a", 0.99e-3, same, "b", 1e-3, same)
+    assert "(1.001x slower)" in versus("a", 1.001e-3, same, "b", 1e-3, same)
+
+
 def test_bert_2to4_on_h100_explains_itself_from_the_cli(capsys):
     """The issue's question: why is 2:4 BERT-base slower than dense on the H100 at batch 1? The CLI says
     which bounds the extra time comes from: launch overhead and tile/wave quantization."""
@@ -102,3 +110,20 @@ def test_splits_sum_to_the_layer_and_the_bound_is_the_largest(preset, k, n, toke
         if parts:
             assert parts.get(l.bound, 0.0) == max(parts.values())
     assert sum(r.total.latency_s_by_bound.values()) == pytest.approx(sum(l.latency_s for l in r.layers), rel=1e-9)
+
+
+@pytest.mark.parametrize("preset, batch", [("zcu104-finn", 1), ("zcu104-finn", 16), ("zcu104-finn-sparse", 4),
+                                           ("scalesim-32x32-ws", 2), ("zcu104-dpu", 1), ("edge-nm", 1)])
+def test_the_networks_split_sums_to_its_latency_pipelines_included(preset, batch):
+    graph = cosim.load_workload("small-cnn", batch=batch)
+    r = cosim.simulate(graph, cosim.load_accelerator(preset))
+    assert sum(r.total.latency_s_by_bound.values()) == pytest.approx(r.total.latency_s, rel=1e-9)
+
+
+@given(st.dictionaries(st.sampled_from(["compute", "dram", "tiles"]), st.floats(1e-9, 1.0), min_size=1),
+       st.floats(1e-9, 10.0))
+def test_scaled_to_keeps_the_shares_and_sets_the_sum(seconds, latency_s):
+    out = scaled_to(seconds, latency_s)
+    assert sum(out.values()) == pytest.approx(latency_s, rel=1e-9)
+    for b in seconds:
+        assert out[b] / latency_s == pytest.approx(seconds[b] / sum(seconds.values()), rel=1e-9)

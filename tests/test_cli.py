@@ -78,3 +78,14 @@ def test_main_in_process_exit_code(capsys):
 def test_every_registered_subcommand_has_help():
     for name in cli.list_commands(None):
         assert cli.get_command(None, name).get_help(click.Context(cli))
+
+
+def test_no_help_text_shows_rst_double_backticks():
+    from click.testing import CliRunner
+
+    from cosim.cli import cli
+
+    for args in (["--help"], ["simulate", "--help"], ["prune", "--help"], ["sweep", "--help"], ["pareto", "--help"],
+                 ["plot", "--help"], ["plot", "front", "--help"], ["presets", "--help"]):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 0 and "``" not in r.output, (args, r.output)

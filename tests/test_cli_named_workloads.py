@@ -49,3 +49,40 @@ def test_param_must_be_key_value():
 def test_presets_lists_parameters_with_defaults():
     r = CliRunner().invoke(cli, ["presets"])
     assert "seq_len=128" in r.output
+
+
+def test_param_on_an_embedded_model_says_it_takes_none_and_batch_still_works():
+    r = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn", "--param", "batch=4"])
+    msg = str(r.exception)
+    assert r.exit_code != 0 and "embedded model" in msg and "--batch" in msg and "neither" not in msg
+    r1 = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn", "-q"])
+    r4 = CliRunner().invoke(cli, ["simulate", "-a", "scalesim-32x32-ws", "-w", "digits-cnn", "--batch", "4", "-q"])
+    assert r1.exit_code == 0 and r4.exit_code == 0, r4.output
+    assert r1.output != r4.output
+
+
+def test_an_existing_file_of_an_unread_suffix_is_named_as_such(tmp_path):
+    import pytest
+
+    from cosim.errors import CosimError
+    from cosim.workloads import load_workload
+
+    f = tmp_path / "net.md"
+    f.write_text("# not a workload\n")
+    with pytest.raises(CosimError, match=r"suffix '\.md', which cosim does not read; give a \.yaml"):
+        load_workload(str(f))
+
+
+def test_batch_given_twice_with_different_values_exits_2():
+    args = ["simulate", "-a", "scalesim-32x32-ws", "-w", "mlp", "-q"]
+    r = CliRunner().invoke(cli, args + ["--param", "batch=2", "--batch", "4"])
+    assert r.exit_code != 0 and "--batch 4 and --param batch=2 disagree" in str(r.exception)
+    r = CliRunner().invoke(cli, args + ["--param", "batch=4", "--batch", "4"])
+    assert r.exit_code == 0, r.output
+
+
+def test_presets_lists_the_shipped_yaml_workloads_and_simulate_takes_them_by_name():
+    r = CliRunner().invoke(cli, ["presets"])
+    assert r.exit_code == 0 and "lenet5" in r.output and "workloads/lenet5.yaml" in r.output
+    r = CliRunner().invoke(cli, ["simulate", "-a", "edge-16x16", "-w", "lenet5", "-q"])
+    assert r.exit_code == 0 and "total:" in r.output, r.output

@@ -55,6 +55,15 @@ def test_table_mentions_totals():
     assert "total: 120 cycles" in t and "energy by component" in t
 
 
+def test_table_says_static_power_not_modelled_rather_than_0_w():
+    import dataclasses
+
+    r = _report()
+    assert "static power not modelled" in r.to_table() and "static power 0 W" not in r.to_table()
+    powered = dataclasses.replace(r, total=dataclasses.replace(r.total, static_power_mw=15.1))
+    assert "static power 15.1 mW" in powered.to_table()
+
+
 def test_atomic_write_leaves_nothing_on_error(tmp_path):
     with pytest.raises(CosimError, match="does not exist"):
         write_atomic(tmp_path / "nope" / "r.json", "x")

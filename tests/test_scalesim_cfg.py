@@ -41,3 +41,18 @@ def test_malformed_configs_are_one_line_errors(tmp_path):
     bad.write_text("[architecture_presets]\nArrayHeight: 32\nArrayWidth: 32\nDataflow: ws\nBandwidth: 10\n")
     with pytest.raises(CosimError, match="lacks IfmapSramSzkB"):
         load_accelerator(bad)
+
+
+def test_a_cfg_array_is_charged_static_power_as_the_scalesim_preset_is(tmp_path):
+    import cosim
+
+    cfg = tmp_path / "ws32.cfg"
+    cfg.write_text("[general]\nrun_name = ws32\n[architecture_presets]\nArrayHeight: 32\nArrayWidth: 32\n"
+                   "IfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nBandwidth : 10\nDataflow : ws\n"
+                   "[run_presets]\nInterfaceBandwidth: USER\n")
+    graph = cosim.load_workload("small-cnn")
+    ours = cosim.simulate(graph, load_accelerator(str(cfg))).total
+    preset = cosim.simulate(graph, load_accelerator("scalesim-32x32-ws")).total
+    assert ours.static_power_mw > 0 and "leakage" in ours.energy_pj_by_component
+    assert ours.static_power_mw == pytest.approx(preset.static_power_mw, rel=0.01)
+    assert ours.total_cycles == preset.total_cycles

@@ -121,10 +121,13 @@ def test_nsga2_population_moves_toward_the_front(toy_space):
 def test_ctrl_c_stops_cleanly_and_prints_how_to_resume(tmp_path):
     space_path = write_toy_space(tmp_path)
     code = "import sys, test_search_toy as t; t.install(); from cosim.cli import main; main(sys.argv[1:])"
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "TOY_SLEEP_S": "0.01"}
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "TOY_SLEEP_S": "0.1"}  # the sweep takes ~20 s uninterrupted
+    # The child gets SIGINT's default action even where this run's own is "ignore" (pytest started in the
+    # background, `cmd &` or nohup), or Python would ignore the Ctrl-C and the sweep run to the end.
     proc = subprocess.Popen([sys.executable, "-c", code, "sweep", str(space_path), "--out", str(tmp_path / "o"),
                              "--chunk-size", "2", "--no-progress", "--executor", "serial"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     store = tmp_path / "o" / "sweep.sqlite"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not store.exists():

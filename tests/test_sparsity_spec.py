@@ -140,8 +140,10 @@ def test_nm_mask_that_breaks_its_pattern_names_the_layer():
 def test_entries_that_match_nothing_or_have_no_weights_are_errors():
     with pytest.raises(CosimError, match="'conv9' names no layer of network 'toy'"):
         apply_sparsity(net(), {"conv9": "2:4"})
-    with pytest.raises(CosimError, match="'block9.*' matches no layer"):
+    with pytest.raises(CosimError, match="'block9.*' matches no layer") as e:
         apply_sparsity(net(), {"block9.*": "2:4"})
+    first = net().layers()[0].name
+    assert f"layer names look like '{first}'" in str(e.value)  # says what names to write instead
     with pytest.raises(CosimError, match=r"layer 'attn.qk' \(matmul\) has no weights"):
         apply_sparsity(net(), {"attn.qk": "2:4"})
     with pytest.raises(CosimError, match="entry 'fc': sparsity spec '5:4'"):

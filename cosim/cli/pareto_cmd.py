@@ -38,6 +38,8 @@ def command(store, x, y, z, color, by, csv_path, png_path, html_path, export_pat
     """
     from pathlib import Path
 
+    import numpy as np
+
     from cosim.errors import require
     from cosim.plot import front_colors, plot_front
     from cosim.metrics import METRICS
@@ -62,7 +64,11 @@ def command(store, x, y, z, color, by, csv_path, png_path, html_path, export_pat
         if csv_path:
             write_front_csv(table, csv_path)
         if png_path:
-            plot_front(table, png_path, colors=front_colors(st, table, [color] if color else []))
+            colors = front_colors(st, table, [color] if color else [])
+            if colors and not np.isfinite(colors[0][1]).any():
+                click.echo(f"note: --color {color}: no point of this store has a value; the plot is not coloured "
+                           "by it", err=True)
+            plot_front(table, png_path, colors=colors)
         if html_path:
             from cosim.explorer import write_explorer
 

@@ -21,7 +21,7 @@ class _FrontByDefault(click.Group):
 @click.group("plot", cls=_FrontByDefault)
 def command():
     """Plot a sweep's front, or one design's per-layer breakdown and roofline (PNG or SVG by suffix);
-    ``cosim plot STORE --html front.html`` writes the interactive explorer of a sweep (one offline file).
+    `cosim plot STORE --html front.html` writes the interactive explorer of a sweep (one offline file).
 
     \b
     Examples:

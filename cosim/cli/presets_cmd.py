@@ -26,3 +26,8 @@ def command():
 
     for n in EMBEDDED:
         click.echo(f"  {n:<28} (embedded model, trained here by cosim prune)")
+    from cosim.hw.loader import preset_dir
+
+    shipped = preset_dir("workloads")
+    for p in sorted(shipped.glob("*.yaml")) if shipped.is_dir() else []:
+        click.echo(f"  {p.stem:<28} (shipped YAML workload, workloads/{p.name})")

@@ -68,7 +68,12 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         from cosim.cli.named_workloads import embedded_graph
 
         kv = parse_params(params)
-        graph = None if kv else embedded_graph(workload)
+        if batch is not None and "batch" in kv and str(kv["batch"]) != str(batch):
+            raise CosimError(f"--batch {batch} and --param batch={kv['batch']} disagree; give the batch once")
+        graph = embedded_graph(workload)
+        if graph is not None and kv:
+            raise CosimError(f"--param: '{workload}' is an embedded model with fixed shapes; it takes no "
+                             f"parameters (use --batch N or --precision P)")
         if graph is None:
             graph = load_workload(workload, **kv)
     notes: list[str] = list(graph.import_notes)
@@ -83,6 +88,8 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         from cosim.sparsity_spec import apply_sparsity, load_sparsity_yaml
 
         is_file = sparsity.endswith((".yaml", ".yml")) or Path(sparsity).is_file()
+        if pruned_path is not None:  # the reference is dense weights, not the pruned file's masks
+            dense_graph = apply_sparsity(graph, "dense")
         graph = apply_sparsity(graph, load_sparsity_yaml(sparsity) if is_file else sparsity)
         left = graph.sparsity_left_dense
         if left:

@@ -73,6 +73,8 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
         space_obj = with_max(space_obj, "area_mm2", max_area_mm2)
     click.echo(f"space '{space_obj.name}': {space_obj.size:,} points in {len(space_obj.candidates)} candidate(s): "
                + ", ".join(f"{c.name} ({c.size:,})" for c in space_obj.candidates), err=True)
+    if (sampler in (None, "grid")) and not resume and points is not None and points < space_obj.size:
+        click.echo(truncated_grid_note(space_obj, points), err=True)
     res = run_sweep(space_obj, out_dir, sampler=sampler, points=points, seed=seed, executor=executor,
                     workers=workers, scheduler=scheduler, dask_security=dask_security, chunk_size=chunk_size,
                     resume=resume,
@@ -91,6 +93,19 @@ def command(space, out_dir, sampler, points, seed, executor, workers, scheduler,
                    "(measured accuracy; each recipe once, kept in the store)")
     if not no_plots:
         _write_front_outputs(res.store_path, space_obj, Path(out_dir))
+
+
+def truncated_grid_note(space, points: int) -> str:
+    """The grid takes the first ``points`` indices in order: which candidates that leaves out."""
+    covered, start = [], 0
+    for c in space.candidates:
+        if start < points:
+            covered.append(c.name if start + c.size <= points else f"{c.name} (part)")
+        start += c.size
+    left = len(space.candidates) - len(covered)
+    return (f"note: the grid sampler evaluates the first {points:,} of {space.size:,} points in order, not a sample "
+            f"of the space: {', '.join(covered)}" + (f"; {left} candidate(s) not reached" if left else "")
+            + f"; --sampler random -n {points} samples all of it")
 
 
 def with_max(space, metric: str, top: float):

@@ -66,4 +66,5 @@ def mapping_from_cfg(path: str | Path) -> dict[str, Any]:
                          "register_bytes_per_pe": 4},
             "sram": {**sram, "double_buffered": True},
             "dram": {"technology": "lpddr4", "bandwidth_gb_per_s": bandwidth},
-            "energy": {"table": "horowitz45", "technology_nm": 45, "leakage_mw": 0}}
+            "energy": {"table": "horowitz45", "technology_nm": 45, "leakage_mw": 0,  # as the SCALE-Sim presets:
+                       "leakage_model": "area"}}  # static power = area x leakage density (leakage.yaml)

@@ -67,4 +67,7 @@ def _load(name_or_path: str | Path, **params) -> LayerGraph:
         from cosim.workloads.yaml_io import load_yaml_workload
 
         return load_yaml_workload(alt, **params)
+    if p.is_file():
+        raise CosimError(f"--workload: file '{p}' has suffix '{p.suffix}', which cosim does not read; give a "
+                         f".yaml/.yml, .onnx or SCALE-Sim .csv file, or a zoo name")
     raise CosimError(f"--workload: '{key}' is neither a zoo name nor a file; zoo: {', '.join(zoo_names())}")
