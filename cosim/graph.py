@@ -306,6 +306,9 @@ class LayerGraph:
         # What an importer could not read and how it got by (e.g. weights in absent external data):
         # one line each, printed as notes (``cosim simulate --strict`` exits 2 on them).
         self.import_notes: list[str] = []
+        # The number format an importer found the weights stored in ('fp32' for a float ONNX model), ''
+        # where unknown or where the import was told the bits (simulate notes a run at other precision).
+        self.stored_format = ""
         # Bumped by every change, so derived views (topological order, cosim.walk's sites) can be
         # cached against it.
         self.version = 0
@@ -340,6 +343,7 @@ class LayerGraph:
         g._order = dict(self._order)
         g.sparsity_left_dense = dict(self.sparsity_left_dense)
         g.import_notes = list(self.import_notes)
+        g.stored_format = self.stored_format
         return g
 
     def map_layers(self, fn, name: str | None = None) -> "LayerGraph":

@@ -281,3 +281,28 @@ def test_absent_external_data_imports_from_shapes_with_a_note(tmp_path):
     assert len(g.import_notes) == 1 and "m.data is absent" in g.import_notes[0]
     with pytest.raises(CosimError, match="external data m.data"):
         load_onnx(path, with_weights=True)
+
+
+def test_float_weights_run_at_another_precision_say_so(tmp_path, capsys):
+    """A float32 ONNX model runs at cosim's default 8 bits unless told: the import records the stored
+    format and `simulate` notes the difference (exit 2 with --strict); --precision or explicit bits
+    run as asked, without a note."""
+    from cosim.cli import main
+
+    path, _ = small_cnn(tmp_path)
+    assert load_onnx(path).stored_format == "fp32"
+    assert load_onnx(path, weight_bits=8, act_bits=8).stored_format == ""
+
+    def run(*extra):
+        try:
+            code = main(["simulate", "-a", "scalesim-32x32-ws", "-w", str(path), "-q", *extra])
+        except SystemExit as e:
+            code = e.code
+        return code, capsys.readouterr().err
+
+    code, err = run()
+    assert code in (0, None) and "stores fp32 weights; its compute layers ran as int8" in err
+    assert run("--strict")[0] == 2
+    for extra in (("--precision", "int8"), ("--param", "weight_bits=8", "--param", "act_bits=8")):
+        code, err = run(*extra)
+        assert code in (0, None) and "stores fp32" not in err, err

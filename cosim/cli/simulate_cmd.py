@@ -77,6 +77,14 @@ def command(accelerator, workload, pruned_path, params, sparsity, batch, json_pa
         if graph is None:
             graph = load_workload(workload, **kv)
     notes: list[str] = list(graph.import_notes)
+    if precision is None and graph.stored_format:
+        from cosim.precision import layer_format
+
+        ran = sorted({layer_format(l) for l in graph.layers() if l.is_compute})
+        if ran and ran != [graph.stored_format]:
+            notes.append(f"the workload stores {graph.stored_format} weights; its compute layers ran as "
+                         f"{', '.join(ran)} (cosim's default for imported models); --precision "
+                         f"{graph.stored_format} runs them as stored")
     if precision is not None:
         from cosim.precision import with_precision
 

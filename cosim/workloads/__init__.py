@@ -29,6 +29,7 @@ def load_workload(name_or_path: str | Path, **params) -> LayerGraph:
         from cosim.precision import with_precision
 
         graph = with_precision(graph, str(precision))
+        graph.stored_format = ""  # the precision was chosen: nothing to note
     return graph
 
 

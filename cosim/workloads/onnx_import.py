@@ -476,10 +476,30 @@ def load_onnx(path: str | Path, **params) -> LayerGraph:
         imp.node(node, i)
     require(bool(imp.pending), f"ONNX model '{path}' has no layers cosim can simulate")
     graph = imp.build(path.stem)
+    if not any(k in params for k in ("weight_bits", "act_bits")):
+        graph.stored_format = _stored_format(model)
     if absent:
         graph.import_notes.append(f"ONNX model '{path.name}': external weight data {', '.join(absent[:3])} is absent; "
                                   "imported from shapes only (MACs and sizes are exact, no weight values)")
     return graph
+
+
+# TensorProto element types of stored weights -> cosim number formats (onnx.proto: FLOAT 1, UINT8 2,
+# INT8 3, FLOAT16 10, DOUBLE 11, BFLOAT16 16).
+_ELEM_FORMATS = {1: "fp32", 2: "int8", 3: "int8", 10: "fp16", 11: "fp32", 16: "bf16"}
+
+
+def _stored_format(model) -> str:
+    """The format most weight elements (initializers of rank ≥ 2) are stored in, '' if none is known."""
+    count: dict[str, int] = {}
+    for t in model.graph.initializer:
+        fmt = _ELEM_FORMATS.get(int(t.data_type))
+        if fmt and len(t.dims) >= 2:
+            n = 1
+            for d in t.dims:
+                n *= int(d)
+            count[fmt] = count.get(fmt, 0) + n
+    return max(count, key=count.get) if count else ""
 
 
 def _absent_external_data(model, path: Path) -> list[str]:
