@@ -71,4 +71,11 @@ def _load(name_or_path: str | Path, **params) -> LayerGraph:
     if p.is_file():
         raise CosimError(f"--workload: file '{p}' has suffix '{p.suffix}', which cosim does not read; give a "
                          f".yaml/.yml, .onnx or SCALE-Sim .csv file, or a zoo name")
-    raise CosimError(f"--workload: '{key}' is neither a zoo name nor a file; zoo: {', '.join(zoo_names())}")
+    shipped = sorted(f.stem for f in preset_dir("workloads").glob("*.yaml"))
+    import difflib
+
+    close = difflib.get_close_matches(key.lower(), list(zoo_names()) + shipped, n=1)
+    raise CosimError(f"--workload: '{key[:60]}' is neither a zoo name nor a file"
+                     + (f" (did you mean '{close[0]}'?)" if close else "")
+                     + f"; zoo: {', '.join(zoo_names())}; shipped YAML: {', '.join(shipped)}; "
+                     "`cosim presets` lists every name, the embedded models included")
