@@ -155,7 +155,7 @@ def poly90_variants() -> tuple[tuple[str, dict], ...]:
 
     sizes = {l.name: l.w.size for l in digits.build("mnist-cnn").weighted()}
     return (("per layer, every layer 90%", {}),
-            ("per layer, conv1 and fc2 dense (the bar)", {"layer_sparsity": uniform_except(sizes, 0.9, ("conv1", "fc2"))}),
+            ("conv1+fc2 dense (bar)", {"layer_sparsity": uniform_except(sizes, 0.9, ("conv1", "fc2"))}),
             ("global magnitude", {"scope": "global"}))
 
 
@@ -164,16 +164,19 @@ def mnist():
     for wl in ("mnist-mlp", "mnist-cnn"):
         r, s = timed(wl, "dense")
         print(f"  {wl:<12} dense {100 * r.accuracy_after:6.2f} %   {s:5.1f} s (training, or the cached weights)")
-    bars = [(label, pat, sch, kw, bar) for label, pat, sch, kw, bar in MNIST_BARS]
-    bars += [(f"90% poly 5x3, {label}", "unstructured:0.9", POLY_SCHEDULE, kw, POLY_BAR)
-             for label, kw in poly90_variants()]
-    for label, pat, sch, kw, bar in bars:
-        r, s = timed("mnist-cnn", pat, schedule=sch, **kw)
-        drop = 100 * (r.accuracy_before - r.accuracy_after)
-        row(label, r, s)
-        print(f"    drop {drop:.2f} points (bar: at most {bar}) -> {'met' if drop <= bar else 'MISSED'}")
-    print("  the 90% bar is measured on the per-layer run with conv1 and fc2 dense (90.0% of the network's "
-          "weights pruned); the other two are printed beside it")
+    bars = [(label, pat, sch, kw, bar, (0,)) for label, pat, sch, kw, bar in MNIST_BARS]
+    bars += [(f"90% poly 5x3, {label}", "unstructured:0.9", POLY_SCHEDULE, kw, POLY_BAR,
+              (0, 1, 2) if "(bar)" in label else (0,)) for label, kw in poly90_variants()]
+    for label, pat, sch, kw, bar, seeds in bars:
+        drops = []
+        for seed in seeds:
+            r, s = timed("mnist-cnn", pat, schedule=sch, seed=seed, **kw)
+            drops.append(100 * (r.accuracy_before - r.accuracy_after))
+            row(label if len(seeds) == 1 else f"{label}, seed {seed}", r, s)
+        print(f"    drop {' / '.join(f'{d:.2f}' for d in drops)} points (bar: at most {bar}"
+              f"{', every seed' if len(seeds) > 1 else ''}) -> {'met' if max(drops) <= bar else 'MISSED'}")
+    print("  the 90% bar is measured on the per-layer runs with conv1 and fc2 dense (90.0% of the network's "
+          "weights pruned; seeds 0-2, each its own dense model); the other two are printed beside it (seed 0)")
 
 
 # (T, alpha) candidates: T = 4, alpha = 0.9 is the usual setting (Hinton et al. 2015 use T in 1..20 and a
