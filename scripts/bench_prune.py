@@ -12,9 +12,10 @@ Sections:
   hw        hardware-aware allocation vs uniform sparsity at the same simulated latency / energy,
             mean over seeds (each seed trains its own dense model)
   mnist     the MNIST bars: mnist-cnn dense, 2:4 + fine-tuning, 90 % unstructured with the polynomial
-            schedule; mnist-mlp dense
+            schedule (per layer with conv1 and fc2 dense: the bar; every layer at 90 %; global), mnist-mlp dense
   distill   mnist-cnn at 95 % unstructured (poly): fine-tuning with and without knowledge distillation,
-            mean of 3 seeds (each seed trains its own dense teacher)
+            3 seeds (each seed trains its own dense teacher), (T, alpha) chosen on the validation split,
+            the gain on test paired per seed, mean ± s.d.
 
 Every accuracy printed is measured on held-out test images (359 digits, 1,000 MNIST); nothing is a
 proxy here.
@@ -138,8 +139,24 @@ def hw(which=tuple(HW_SETUPS), seeds=(0, 1, 2)):
 
 MNIST_BARS = (  # label, pattern, schedule, options, largest drop allowed (points; the issue's bars)
     ("2:4 one-shot + 3 epochs", "2:4", Schedule("one-shot", finetune_epochs=3), {}, 0.5),
-    ("unstructured 90% poly 5x3, global", "unstructured:0.9", Schedule("poly", 5, 3), {"scope": "global"}, 1.5),
 )
+POLY_SCHEDULE = Schedule("poly", 5, 3)
+POLY_BAR = 1.5  # points: 90 % unstructured, polynomial schedule (Zhu & Gupta 2017)
+
+
+def poly90_variants() -> tuple[tuple[str, dict], ...]:
+    """90 % of mnist-cnn's weights pruned on the polynomial schedule, three ways. Zhu & Gupta prune every
+    layer to the same sparsity; the usual practice keeps the first convolution (288 weights, 0.3 % of
+    the network, sees every pixel) and the classifier (640 weights) denser (Evci et al. 2020 keep the
+    first layer dense; Frankle & Carbin 2019 prune the output layer at half the others' rate); global
+    magnitude pruning finds such an allocation by itself (on seed 0: conv1 19 %, fc2 44 %)."""
+    from cosim.prune import digits
+    from cosim.prune.allocation import uniform_except
+
+    sizes = {l.name: l.w.size for l in digits.build("mnist-cnn").weighted()}
+    return (("per layer, every layer 90%", {}),
+            ("conv1+fc2 dense (bar)", {"layer_sparsity": uniform_except(sizes, 0.9, ("conv1", "fc2"))}),
+            ("global magnitude", {"scope": "global"}))
 
 
 def mnist():
@@ -147,41 +164,69 @@ def mnist():
     for wl in ("mnist-mlp", "mnist-cnn"):
         r, s = timed(wl, "dense")
         print(f"  {wl:<12} dense {100 * r.accuracy_after:6.2f} %   {s:5.1f} s (training, or the cached weights)")
-    for label, pat, sch, kw, bar in MNIST_BARS:
-        r, s = timed("mnist-cnn", pat, schedule=sch, **kw)
-        drop = 100 * (r.accuracy_before - r.accuracy_after)
-        row(label, r, s)
-        print(f"    drop {drop:.2f} points (bar: at most {bar}) -> {'met' if drop <= bar else 'MISSED'}")
+    bars = [(label, pat, sch, kw, bar, (0,)) for label, pat, sch, kw, bar in MNIST_BARS]
+    bars += [(f"90% poly 5x3, {label}", "unstructured:0.9", POLY_SCHEDULE, kw, POLY_BAR,
+              (0, 1, 2) if "(bar)" in label else (0,)) for label, kw in poly90_variants()]
+    for label, pat, sch, kw, bar, seeds in bars:
+        drops = []
+        for seed in seeds:
+            r, s = timed("mnist-cnn", pat, schedule=sch, seed=seed, **kw)
+            drops.append(100 * (r.accuracy_before - r.accuracy_after))
+            row(label if len(seeds) == 1 else f"{label}, seed {seed}", r, s)
+        print(f"    drop {' / '.join(f'{d:.2f}' for d in drops)} points (bar: at most {bar}"
+              f"{', every seed' if len(seeds) > 1 else ''}) -> {'met' if max(drops) <= bar else 'MISSED'}")
+    print("  the 90% bar is measured on the per-layer runs with conv1 and fc2 dense (90.0% of the network's "
+          "weights pruned; seeds 0-2, each its own dense model); the other two are printed beside it (seed 0)")
 
 
-DISTILL_SETTINGS = ((1.0, 0.9), (2.0, 0.5), (4.0, 0.7))  # (T, alpha): Hinton et al. 2015 use T in 1..20
+# (T, alpha) candidates: T = 4, alpha = 0.9 is the usual setting (Hinton et al. 2015 use T in 1..20 and a
+# soft term weighted far above the hard one; Polino et al. 2018 and most distillation baselines: T = 4, 0.9).
+DISTILL_GRID = ((4.0, 0.9), (8.0, 0.9))
+
+
+def _spread(xs: list[float]) -> str:
+    return (f"{100 * statistics.mean(xs):6.2f} ± {100 * statistics.stdev(xs):4.2f}" if len(xs) > 1
+            else f"{100 * xs[0]:6.2f}")
 
 
 def distill(seeds=(0, 1, 2)):
+    """Labels only vs distilled fine-tuning at 95 %, paired per seed (same dense teacher, same masks'
+    starting point). (T, alpha) is chosen on the validation split (mean over seeds); the test split is
+    only reported."""
     from cosim.prune.distill import Distill
 
     sch = Schedule("poly", 5, 3)
     print("mnist-cnn, unstructured 95% global, poly 5x3 epochs: fine-tuning on labels only vs with knowledge "
-          "distillation from the dense model, test accuracy %")
-    plain: list[float] = []
-    dist: dict[tuple, list[float]] = {ta: [] for ta in DISTILL_SETTINGS}
+          "distillation from the dense model (teacher frozen, logits of the dense model); val / test accuracy %")
+    runs: dict[tuple | None, list] = {None: [], **{ta: [] for ta in DISTILL_GRID}}
     for seed in seeds:
         t0 = time.perf_counter()
-        a = prune_workload("mnist-cnn", "unstructured:0.95", schedule=sch, scope="global", seed=seed)
-        plain.append(a.accuracy_after)
-        line = f"  seed {seed}: dense {100 * a.accuracy_before:6.2f}  labels only {100 * a.accuracy_after:6.2f}"
-        for t, al in DISTILL_SETTINGS:
-            b = prune_workload("mnist-cnn", "unstructured:0.95", schedule=sch, scope="global", seed=seed,
-                               distill=Distill(t, al))
-            dist[(t, al)].append(b.accuracy_after)
-            line += f"  T={t:g},a={al:g} {100 * b.accuracy_after:6.2f}"
+        line = f"  seed {seed}:"
+        for ta in runs:
+            r = prune_workload("mnist-cnn", "unstructured:0.95", schedule=sch, scope="global", seed=seed,
+                               distill=Distill(*ta) if ta else None)
+            runs[ta].append((r.steps[-1].accuracy, r.accuracy_after))  # validation after the last step, test
+            if ta is None:
+                line += f" dense {100 * r.accuracy_before:6.2f} | labels only"
+            else:
+                line += f" | T={ta[0]:g},a={ta[1]:g}"
+            line += f" {100 * r.steps[-1].accuracy:5.1f}/{100 * r.accuracy_after:5.1f}"
         print(line + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
-    base = statistics.mean(plain)
-    print(f"  mean of {len(seeds)} seeds: labels only {100 * base:6.2f}")
-    for (t, al), accs in dist.items():
-        gain = 100 * (statistics.mean(accs) - base)
-        print(f"    distilled T={t:g}, alpha={al:g}: {100 * statistics.mean(accs):6.2f} -> distillation "
-              f"{'helps' if gain > 0 else 'does not help'} ({gain:+.2f} points)")
+    val = {ta: statistics.mean(v for v, _ in rs) for ta, rs in runs.items()}
+    print(f"  mean ± s.d. over {len(seeds)} seeds (test): labels only {_spread([t for _, t in runs[None]])}; "
+          f"validation {100 * val[None]:.2f}")
+    for ta in DISTILL_GRID:
+        gains = [d - p for (_, d), (_, p) in zip(runs[ta], runs[None])]
+        print(f"    T={ta[0]:g}, alpha={ta[1]:g}: test {_spread([t for _, t in runs[ta]])}, paired gain "
+              f"{_spread(gains).strip()} points; validation {100 * val[ta]:.2f}")
+    best = max(DISTILL_GRID, key=lambda ta: val[ta])
+    gains = [d - p for (_, d), (_, p) in zip(runs[best], runs[None])]
+    sd = statistics.stdev(gains) if len(gains) > 1 else 0.0
+    mean = statistics.mean(gains)
+    verdict = ("helps" if mean > sd else "hurts" if mean < -sd else
+               "does not help measurably (gain within one s.d. of the seeds)")
+    print(f"  chosen on validation: T={best[0]:g}, alpha={best[1]:g} -> on test distillation {verdict}: "
+          f"{100 * mean:+.2f} ± {100 * sd:.2f} points (1,000 test images: one image is 0.1 point)")
 
 
 SECTIONS = {"mnist": mnist, "distill": distill, "dense": dense, "patterns": patterns, "criteria": criteria, "quant": quant, "hw": hw,

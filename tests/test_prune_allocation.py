@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from cosim.errors import CosimError
 from cosim.graph import Layer, LayerGraph
@@ -158,3 +159,28 @@ def test_a_budget_the_dense_network_meets_prunes_nothing():
     cost = ToyCost({"a", "b", "c"})
     alloc = allocate(g, w, pat, cost, 2 * cost(g), lambda a: -sum(a.values()))  # even if pruning "helped"
     assert set(alloc.layer_sparsity.values()) == {0.0} and alloc.cost == cost(g)
+
+
+def test_uniform_except_keeps_the_first_conv_dense_and_the_network_at_its_sparsity():
+    from cosim.prune.allocation import uniform_except
+
+    # 100 + 900 weights, 90 % of 1,000 pruned with conv1 dense: the other layer loses 900 of 900
+    assert uniform_except({"conv1": 100, "fc": 900}, 0.9, ("conv1",)) == {"conv1": 0.0, "fc": 1.0}
+    got = uniform_except({"conv1": 288, "conv2": 18432, "fc": 1280}, 0.5, ("conv1",))
+    assert got["conv1"] == 0.0 and got["conv2"] == got["fc"] == pytest.approx(0.5 * 20000 / 19712)
+    with pytest.raises(CosimError, match="cannot be reached"):
+        uniform_except({"conv1": 200, "fc": 800}, 0.9, ("conv1",))
+    with pytest.raises(CosimError, match="not a weighted layer"):
+        uniform_except({"fc": 800}, 0.5, ("conv1",))
+
+
+@given(sizes=st.lists(st.integers(1, 5000), min_size=2, max_size=6), frac=st.floats(0.0, 1.0))
+def test_uniform_except_prunes_exactly_the_network_share(sizes, frac):
+    from cosim.prune.allocation import uniform_except
+
+    named = {f"l{i}": n for i, n in enumerate(sizes)}
+    reach = (sum(sizes) - sizes[0]) / sum(sizes)
+    s = min(frac * reach, 0.999)
+    got = uniform_except(named, s, ("l0",))
+    assert got["l0"] == 0.0 and len(set(v for k, v in got.items() if k != "l0")) == 1
+    assert sum(named[k] * v for k, v in got.items()) == pytest.approx(s * sum(sizes))

@@ -53,6 +53,24 @@ def test_gradient_matches_finite_differences(t, alpha, seed):
         assert d[i, j] == pytest.approx(num, rel=1e-4, abs=1e-7)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 1000), alpha=st.floats(0.1, 1.0))
+def test_soft_gradient_at_high_temperature_is_logit_matching_independent_of_t(seed, alpha):
+    # Hinton et al. 2015 §2.1: for T large against the logits, with zero-mean logits, the soft term's
+    # gradient is (z_s − z_t) / (N T²) per class; the T² factor makes it (z_s − z_t) / N whatever T is.
+    rng = np.random.default_rng(seed)
+    n, k = 4, 10
+    zs, zt = rng.standard_normal((n, k)), rng.standard_normal((n, k))
+    zs -= zs.mean(axis=1, keepdims=True)
+    zt -= zt.mean(axis=1, keepdims=True)
+    y = rng.integers(0, k, n)
+    want = alpha * (zs - zt) / (k * n)  # d/dz of α·T²·KL, softmax(z/T) ≈ (1 + z/T) / k
+    soft = [distill_loss_and_dlogits(zs, zt, y, Distill(t, alpha))[1]
+            - (1 - alpha) * distill_loss_and_dlogits(zs, zt, y, Distill(t, 0.0))[1] for t in (200.0, 800.0)]
+    errs = [np.abs(d - want).max() for d in soft]
+    assert errs[0] <= 0.02 * np.abs(want).max() and errs[1] <= errs[0] / 2  # error shrinks as 1/T
+
+
 @pytest.mark.parametrize("text, want", [("4,0.7", Distill(4.0, 0.7)), ("T=2,alpha=0.5", Distill(2.0, 0.5)),
                                         ("none", None), (None, None)])
 def test_parse(text, want):

@@ -298,3 +298,24 @@ def uniform_cost(graph: LayerGraph, weights: dict[str, np.ndarray], pattern: Pat
     """Cost of every layer in ``layers`` at the same sparsity."""
     conf = Configurator(graph, weights, pattern, criterion, seed)
     return cost(conf.build({n: sparsity for n in layers}))
+
+
+def uniform_except(sizes: dict[str, int], sparsity: float, dense: tuple[str, ...]) -> dict[str, float]:
+    """Per-layer sparsities that prune ``sparsity`` of the network's weights (``sizes``: weights per
+    layer) with the layers in ``dense`` left dense and every other layer at one common sparsity
+    s = sparsity · Σ sizes / Σ sizes outside ``dense``.
+
+    The usual practice for uniform per-layer sparsity keeps the first convolution dense: it holds a
+    negligible share of the weights but sees every input pixel (Evci et al. 2020, "Rigging the Lottery",
+    §3 "Uniform"; Han et al. 2015, Table 4, prune AlexNet's conv1 least, to 84 % of its weights).
+    """
+    for n in dense:
+        require(n in sizes, f"dense layer '{n}' is not a weighted layer (use one of {', '.join(sizes)})")
+    require(0.0 <= sparsity < 1.0, f"sparsity must be in [0, 1), got {sparsity}")
+    total = sum(sizes.values())
+    rest = total - sum(sizes[n] for n in dense)
+    require(rest > 0 and sparsity * total <= rest,
+            f"sparsity {sparsity:g} cannot be reached with {', '.join(dense)} dense: the other layers hold "
+            f"{rest} of {total} weights (lower the sparsity or leave fewer layers dense)")
+    s = sparsity * total / rest
+    return {n: (0.0 if n in dense else s) for n in sizes}
