@@ -253,6 +253,7 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
     comps = [(c, v[:, j].tolist(), res.energy.present(c)[:, j].tolist()) for c, v in res.energy.by_component.items()]
     site_details: dict[int, Any] = {}
     site_split: dict[int, dict[str, float]] = {}  # where each site's time goes (cosim/attribution.py)
+    site_traffic: dict[int, tuple] = {}
     peak = spec.peak_macs_per_cycle
     layers = []
     for layer, i in zip(w.layers, w.site_index.tolist()):
@@ -269,18 +270,22 @@ def build_report(res: NetworkResult, j: int, inputs: Mapping[str, Any] | None = 
                 macs=col["macs"][i], skipped_macs=col["skipped_macs"][i], bound=BOUNDS[col["bound"][i]],
                 mapping_efficiency=col["mapping_efficiency"][i]), peak)
         latency_s = total * cycle_s
-        by_rd = {b: v[i] for b, v in rd.items()}
-        by_wr = {b: v[i] for b, v in wr.items()}
+        traffic = site_traffic.get(i)
+        if traffic is None:  # per site, shared (read-only) by the layers that are that site
+            by_rd, by_wr = {b: v[i] for b, v in rd.items()}, {b: v[i] for b, v in wr.items()}
+            traffic = site_traffic[i] = (by_rd, by_wr, sum(by_rd.values()), sum(by_wr.values()),
+                                         {c: v[i] for c, v, present in comps if present[i]})
+        by_rd, by_wr, rd_sum, wr_sum, energy = traffic
         layers.append(LayerResult(
             name=layer.name, op=layer.op, groups=layer.groups, M=layer.gemm_m, N=layer.gemm_n, K=layer.gemm_k,
             macs=col["macs"][i], effectual_macs=col["effectual_macs"][i], skipped_macs=col["skipped_macs"][i],
             gated_macs=col["gated_macs"][i], vector_ops=col["vector_ops"][i], compute_cycles=col["compute_cycles"][i],
             stall_cycles=col["stall_cycles"][i], total_cycles=total, latency_s=latency_s,
             utilization=col["utilization"][i], mapping_efficiency=col["mapping_efficiency"][i],
-            sram_read_bytes=sum(by_rd.values()), sram_write_bytes=sum(by_wr.values()),
+            sram_read_bytes=rd_sum, sram_write_bytes=wr_sum,
             dram_read_bytes=col["dram_read_bytes"][i], dram_write_bytes=col["dram_write_bytes"][i],
             metadata_bytes=col["metadata_bytes"][i],
-            energy_pj={c: v[i] for c, v, present in comps if present[i]},
+            energy_pj=energy,
             sparsity_source=SOURCES[col["source"][i]], bound=dominant(split, BOUNDS[col["bound"][i]]),
             latency_s_by_bound={b: v * latency_s for b, v in split.items()},
             sram_read_bytes_by_buffer=by_rd, sram_write_bytes_by_buffer=by_wr, details=details,
