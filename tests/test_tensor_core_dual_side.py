@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cosim.datapaths.tensor_core.gemm_timing import act_step_density
 from cosim.graph import Layer
-from cosim.hw.loader import load_accelerator, spec_from_mapping
+from cosim.hw.loader import load_accelerator
 from cosim.simulate import simulate_layer
 from cosim.sparsity import expected_max_binomial
 from cosim.sparsity_spec import parse_sparsity
@@ -23,14 +23,9 @@ EDGE = load_accelerator("edge-nm")
 
 def toy(**over):
     """One 128x128x64 tile, 132 SMs x 2048 MACs/cycle, unlimited feed and DRAM, no L2, no overhead."""
-    d = {"name": "toy", "kind": "sparse_tensor_core", "sm_count": 132, "clock_mhz": 1000,
-         "macs_per_cycle_per_sm": {"fp16": 2048}, "feed_bytes_per_cycle_per_sm": 1e12,
-         "dense_kernel": {"tiles": [[128, 128]], "k_step": 64},
-         "sparse_kernel": {"tiles": [[128, 128]], "k_step": 64},
-         "dram": {"technology": "hbm3", "bandwidth_gb_per_s": 1e9},
-         "energy": {"table": "horowitz45", "technology_nm": 7}}
-    d.update(over)
-    return spec_from_mapping(d)
+    from test_sparse_tensor_core import toy_spec
+
+    return toy_spec(**over)
 
 
 def fc(rows, k, tokens, act_density, pattern="dense"):
