@@ -18,6 +18,7 @@ they are continuous and increase monotonically with the node.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from cosim.errors import require
@@ -68,12 +69,14 @@ def _loglog(points: dict[float, float], node_nm: float) -> float:
     return points[hi]  # unreachable: node_nm < hi here
 
 
+@functools.lru_cache(maxsize=256)
 def logic_area_factor(node_nm: float) -> float:
     """Logic area at ``node_nm`` relative to 45 nm (dimensionless; 1.0 at 45 nm): Stillmaker & Baas."""
     _check(node_nm)
     return _loglog(LOGIC_AREA_VS_45NM, node_nm)
 
 
+@functools.lru_cache(maxsize=256)
 def sram_cell_um2(node_nm: float) -> float:
     """Area of one high-density 6T SRAM bit cell at ``node_nm``, µm² (published cells, interpolated)."""
     _check(node_nm)

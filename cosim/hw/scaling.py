@@ -26,6 +26,7 @@ Sanity check against classical scaling (tests/test_scaling.py): 45 → 65 nm giv
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import lru_cache
 
@@ -66,6 +67,7 @@ def _anchors() -> tuple[tuple[float, float], ...]:
     return tuple(sorted(pts.items()))
 
 
+@functools.lru_cache(maxsize=256)
 def relative_energy_per_op(node_nm: float) -> float:
     """Energy per operation at ``node_nm`` relative to 45 nm (dimensionless; 1.0 at 45 nm).
 

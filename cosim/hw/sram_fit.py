@@ -59,6 +59,7 @@ def load_fit() -> dict[float, dict[str, float]]:
     return {float(n): {k: float(v) for k, v in c.items()} for n, c in doc["nodes_nm"].items()}
 
 
+@functools.lru_cache(maxsize=64)  # read-only dicts: a sweep asks for a handful of nodes many times
 def coefficients(node_nm: float) -> dict[str, float]:
     """The fit's coefficients at ``node_nm`` (module docstring: interpolation and scaling by node)."""
     fit = load_fit()

@@ -15,6 +15,7 @@ no active devices and does not leak.
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,7 @@ def _classes() -> dict[str, tuple[tuple[float, float], ...]]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def node_leakage_factor(from_nm: float, to_nm: float) -> float:
     """Leakage density at ``to_nm`` over that at ``from_nm`` (dimensionless): the energy-per-operation
     factor over the logic-area factor (module docstring)."""
@@ -48,6 +50,7 @@ def node_leakage_factor(from_nm: float, to_nm: float) -> float:
     return energy / (logic_area_factor(to_nm) / logic_area_factor(from_nm))
 
 
+@functools.lru_cache(maxsize=256)
 def leakage_mw_per_mm2(device_class: str, node_nm: float) -> float:
     """Leakage density of ``device_class`` (logic, registers, whitespace) at ``node_nm``, mW/mm²."""
     pts = _classes().get(device_class)
