@@ -188,7 +188,7 @@ def front_figure(table, colors: Sequence[tuple[str, np.ndarray]] = (), title: st
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=3, fontsize=8, frameon=False,
                   borderaxespad=0.0)
         if lines:
-            ax.text(1.02 if metric is None else 1.17, 1.0, "numbered front designs\n(x / y in axis units)\n\n" +
+            ax.text(1.02 if metric is None else 1.30, 1.0, "numbered front designs\n(x / y in axis units)\n\n" +
                     "\n".join(lines), transform=ax.transAxes, va="top", ha="left", fontsize=7.5, family="monospace")
     if title:
         fig.suptitle(title, fontsize=12)
