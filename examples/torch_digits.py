@@ -23,7 +23,7 @@ from torch import nn
 from cosim.prune.data import load_digits_split
 from cosim.prune.torch_import import from_torch, load_weights
 
-EPOCHS = 40  # Adam, lr 3e-3, full batch: the test accuracy has settled by then (~96 %)
+EPOCHS = 40  # Adam, lr 3e-3, full batch: 90.3 % test accuracy (torch 2.13 CPU, seed 0)
 
 
 class SmallCNN(nn.Module):

@@ -70,3 +70,23 @@ def test_unsupported_module_names_the_node():
 
     with pytest.raises(CosimError, match="rnn"):
         from_torch(Bad(), torch.zeros(2, 1, 4))
+
+
+def test_a_module_called_twice_is_two_layers():
+    """One nn.ReLU reused after both convolutions (common PyTorch style): its first call keeps the module's
+    name, the second takes torch.fx's node name, and both sit where they are called."""
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(1, 4, 3, padding=1)
+            self.b = nn.Conv2d(4, 4, 3, padding=1)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.b(self.relu(self.a(x))))
+
+    g, _, _ = from_torch(Twice().eval(), torch.zeros(1, 1, 6, 6))
+    acts = [l.name for l in g.layers() if l.op == "act"]
+    assert acts[0] == "relu" and len(acts) == 2 and len(set(acts)) == 2
+    assert g.predecessors(acts[1]) == ["b"]

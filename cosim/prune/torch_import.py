@@ -89,8 +89,12 @@ def from_torch(model, example_input, name: str | None = None, weight_bits: int =
         meta = node.meta.get("tensor_meta")
         return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
 
+    used: set[str] = set()
     for node in gm.graph.nodes:
-        lname = node.target if node.op == "call_module" else node.name
+        # A module called more than once (one nn.ReLU reused, as PyTorch code often does) names its first
+        # call; later calls take torch.fx's unique node name (relu_1, ...).
+        lname = node.target if node.op == "call_module" and node.target not in used else node.name
+        used.add(lname)
         if node.op == "placeholder":
             alias[node.name] = None
             continue
