@@ -9,7 +9,6 @@ workload → (pruning) → walk (cosim/walk.py) → datapath ``evaluate`` (cosim
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import sys
 import types

@@ -5,7 +5,7 @@ and their ratio.
 
 Bar: every ratio within 2x (exit 1 otherwise). Rows are :class:`Row` records in :data:`ROWS`; to add
 a comparison, append a function returning rows to :data:`ROW_SOURCES` (each row cites its source).
-Area and power rows read scripts/data/published_area.yaml.
+Area rows read scripts/data/published_area.yaml; the Eyeriss, TPU and S2TA rows simulate the presets.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Callable
 import yaml
 
 from cosim.hw.area import systolic_area_mm2
-from cosim.hw.spec import DramSpec, EnergySpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
+from cosim.hw.spec import EnergySpec, PEArraySpec, SramHierarchy, SramSpec, SystolicSpec
 
 DATA = Path(__file__).parent / "data"
 
@@ -44,13 +44,13 @@ def _chips() -> list[dict]:
     return yaml.safe_load((DATA / "published_area.yaml").read_text())
 
 
-def _spec(chip: dict, dataflow: str = "ws", dram_gb_per_s: float = 10.0) -> SystolicSpec:
+def _spec(chip: dict) -> SystolicSpec:
+    """The systolic spec that stands for a chip of published_area.yaml (weight stationary)."""
     word = max(1, chip["mac_bits"] // 8)
     bufs = {k: SramSpec(size_kib=v, banks=chip["banks"], word_bytes=word) for k, v in chip["sram_kib"].items()}
     return SystolicSpec(name=chip["name"], sram=SramHierarchy(**bufs), clock_mhz=chip.get("clock_mhz", 1000.0),
                         pe_array=PEArraySpec(rows=chip["pe"][0], cols=chip["pe"][1], mac_bits=chip["mac_bits"],
-                                             register_bytes_per_pe=chip["register_bytes_per_pe"], dataflow=dataflow),
-                        dram=DramSpec(bandwidth_gb_per_s=dram_gb_per_s),
+                                             register_bytes_per_pe=chip["register_bytes_per_pe"], dataflow="ws"),
                         energy=EnergySpec(technology_nm=chip["node_nm"], leakage_model="area"))
 
 
@@ -69,30 +69,6 @@ def area_rows() -> list[Row]:
         what = "core" if c.get("scope", "core") == "core" else f"core (die less I/O {c['io_share']:.0%})"
         out.append(Row(f"area {c['name']} {what}", "mm2", sum(systolic_area_mm2(_spec(c)).values()),
                        _published_core_mm2(c), c["source"]))
-    return out
-
-
-def power_rows() -> list[Row]:
-    """Chip power and frame rate on a published run: on-chip energy (all but DRAM) over the latency."""
-    import cosim
-    from cosim.graph import LayerGraph
-
-    out = []
-    for c in _chips():
-        run = c.get("run")
-        if not run:
-            continue
-        full = cosim.load_workload(run["workload"]).with_batch(run["batch"])
-        graph = LayerGraph(f"{run['workload']}-{'+'.join(run['ops'])}")
-        for layer in full.layers():
-            if layer.op in run["ops"]:
-                graph.add(layer, ())
-        t = cosim.simulate(graph, _spec(c, run["dataflow"], run["dram_gb_per_s"])).total
-        onchip_pj = t.energy_pj - t.energy_pj_by_component.get("dram", 0.0)
-        out.append(Row(f"power {c['name']} {graph.name}", "mW", onchip_pj * 1e-12 / t.latency_s * 1e3,
-                       float(run["power_mw"]), c["source"]))
-        out.append(Row(f"fps {c['name']} {graph.name}", "1/s", run["batch"] / t.latency_s, float(run["fps"]),
-                       c["source"]))
     return out
 
 
@@ -166,7 +142,7 @@ def s2ta_rows() -> list[Row]:
 
 
 # Each function returns rows; append new comparisons here.
-ROW_SOURCES: list[Callable[[], list[Row]]] = [area_rows, power_rows, eyeriss_rows, tpu_rows, s2ta_rows]
+ROW_SOURCES: list[Callable[[], list[Row]]] = [area_rows, eyeriss_rows, tpu_rows, s2ta_rows]
 
 
 def main() -> int:

@@ -48,7 +48,7 @@ def walk_dram_bytes(m, n, k, tm, tn, tk, order, a_b=1.0, w_b=1.0, o_b=1.0):
         if resident["ofmap"] != out:
             prev = resident["ofmap"]
             if prev is not None and done_c[prev] < trips["c"]:
-                write += size_of(prev, extent) * PSUM  # spill the partial sums
+                write += extent("m", prev[0]) * extent("n", prev[1]) * PSUM  # spill the partial sums
             if done_c.get(out, 0) > 0:
                 read += em * en * PSUM  # read them back
             resident["ofmap"] = out
@@ -56,10 +56,6 @@ def walk_dram_bytes(m, n, k, tm, tn, tk, order, a_b=1.0, w_b=1.0, o_b=1.0):
         if done_c[out] == trips["c"]:
             write += em * en * o_b  # the finished output
     return read + write
-
-
-def size_of(tile, extent):
-    return extent("m", tile[0]) * extent("n", tile[1])
 
 
 def brute_force_min_dram(m, n, k, caps, rows, df, a_b=1.0, w_b=1.0, o_b=1.0):
@@ -168,10 +164,6 @@ def random_case(rng):
 
 def cycles(perf):
     return perf.compute_cycles + perf.stall_cycles
-
-
-def dram(perf):
-    return perf.dram_read_bytes + perf.dram_write_bytes
 
 
 def grow(spec, buf, factor):

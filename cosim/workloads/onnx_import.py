@@ -46,6 +46,7 @@ import numpy as np
 from cosim import inputs
 from cosim.errors import CosimError, require
 from cosim.graph import Layer, LayerGraph
+from cosim.workloads.onnx_initializers import absent_external_data, stored_format
 from cosim.workloads.zoo import mark_relu_inputs
 
 _ACT = {"Relu": "relu", "LeakyRelu": "leakyrelu", "PRelu": "prelu", "Gelu": "gelu", "Sigmoid": "sigmoid",
@@ -458,7 +459,7 @@ def load_onnx(path: str | Path, **params) -> LayerGraph:
     with_weights = params.get("with_weights", False)
     if isinstance(with_weights, str):
         with_weights = with_weights.lower() in ("1", "true", "yes")
-    absent = _absent_external_data(model, path)
+    absent = absent_external_data(model, path)
     require(not (absent and with_weights),
             f"ONNX model '{path}': its weights live in external data {', '.join(absent[:3])} that is not beside "
             "it; put the data file(s) next to the model, or import without with_weights (shapes only)")
@@ -477,38 +478,8 @@ def load_onnx(path: str | Path, **params) -> LayerGraph:
     require(bool(imp.pending), f"ONNX model '{path}' has no layers cosim can simulate")
     graph = imp.build(path.stem)
     if not any(k in params for k in ("weight_bits", "act_bits")):
-        graph.stored_format = _stored_format(model)
+        graph.stored_format = stored_format(model)
     if absent:
         graph.import_notes.append(f"ONNX model '{path.name}': external weight data {', '.join(absent[:3])} is absent; "
                                   "imported from shapes only (MACs and sizes are exact, no weight values)")
     return graph
-
-
-# TensorProto element types of stored weights -> cosim number formats (onnx.proto: FLOAT 1, UINT8 2,
-# INT8 3, FLOAT16 10, DOUBLE 11, BFLOAT16 16).
-_ELEM_FORMATS = {1: "fp32", 2: "int8", 3: "int8", 10: "fp16", 11: "fp32", 16: "bf16"}
-
-
-def _stored_format(model) -> str:
-    """The format most weight elements (initializers of rank ≥ 2) are stored in, '' if none is known."""
-    count: dict[str, int] = {}
-    for t in model.graph.initializer:
-        fmt = _ELEM_FORMATS.get(int(t.data_type))
-        if fmt and len(t.dims) >= 2:
-            n = 1
-            for d in t.dims:
-                n *= int(d)
-            count[fmt] = count.get(fmt, 0) + n
-    return max(count, key=count.get) if count else ""
-
-
-def _absent_external_data(model, path: Path) -> list[str]:
-    """Names of the external data files the model's initializers point to that are not beside it.
-    A simulator needs only shapes (``dims``), which stay in the model file itself."""
-    missing: list[str] = []
-    for t in model.graph.initializer:
-        if t.data_location == 1:  # TensorProto.EXTERNAL
-            location = next((e.value for e in t.external_data if e.key == "location"), "")
-            if location and location not in missing and not (path.parent / location).is_file():
-                missing.append(location)
-    return missing

@@ -33,11 +33,12 @@ into tiles that are not multiples of the array edge costs the folds of every til
 
 Objective, per (layer, design): ``latency`` (default) — cycles, DRAM transfers overlapping compute when
 double-buffered and serialised with it when not, then energy; ``energy`` — DRAM and SRAM transfer
-energy (the spec's table, pJ/byte), then cycles; ``edp`` — their product. The m and c tiles are
-:func:`tile_candidates` (small sizes, near-equal splits, array-edge multiples); for each (m, c) tile the
-n tile is the largest that fits, that size split evenly, and that size cut to the array edge (larger n
-tiles only remove n trips). On layers whose dimensions are all ≤ 16 every tiling is tried
-(tests/test_mapper.py checks the mapper against a brute-force loop-nest walker there).
+energy (the spec's table, pJ/byte), then cycles; ``edp`` — their product. The m, n and c tiles tried are
+the same capacity-independent list per dimension (:func:`_candidates`: every size when the dimension is
+≤ 16, else 1, near-equal splits and array-edge multiples), so a bigger buffer only adds feasible
+mappings; an exact branch and bound skips tiles whose lower bound cannot beat the best so far. On
+layers whose dimensions are all ≤ 16 every tiling is tried (tests/test_mapper.py checks the mapper
+against a brute-force loop-nest walker there).
 """
 
 from __future__ import annotations
@@ -54,13 +55,6 @@ _MAX_CANDIDATES = 64
 
 
 _TRIPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256, 512, 1024)
-
-
-def tile_candidates(n: int, edge: int) -> np.ndarray:
-    """Tile sizes tried for a dimension of ``n`` (sorted): every size when n ≤ 16, else
-    1, the splits ⌈n/t⌉ into t near-equal tiles for t in _TRIPS, and the array ``edge`` times 1, 2, 4, 8."""
-    out = np.empty(_MAX_CANDIDATES, dtype=np.int64)
-    return out[:_candidates(int(n), int(edge), out)].copy()
 
 
 @njit(cache=True)
@@ -81,7 +75,9 @@ _TRIPS_ARR = np.array(_TRIPS, dtype=np.int64)
 
 @njit(cache=True)
 def _candidates(n, edge, out):
-    """Fill ``out`` with the sorted candidates of :func:`tile_candidates`; returns their count."""
+    """Fill ``out`` with the tile sizes tried for a dimension of ``n`` (sorted): every size when n ≤ 16,
+    else 1, the splits ⌈n/t⌉ into t near-equal tiles for t in _TRIPS, and the array ``edge`` times 1, 2,
+    4, 8; returns their count."""
     buf = np.empty(16 + _TRIPS_ARR.size + 4, dtype=np.int64)
     e = 0
     for v in range(1, (n if n <= 16 else 0) + 1):
